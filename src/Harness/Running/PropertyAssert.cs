@@ -1,0 +1,32 @@
+namespace Verify.Harness.Running;
+
+/// <summary>The entry point test facts use: run a property with the environment's budget and fail loudly.</summary>
+public static class PropertyAssert
+{
+    /// <summary>
+    /// Runs <paramref name="property"/> with <see cref="PropertyBudget.FromEnvironment"/>; on success writes
+    /// the case count and classification table to <paramref name="log"/>; on failure throws
+    /// <see cref="PropertyFailedException"/> whose message ends with the replay line.
+    /// </summary>
+    /// <param name="property">The catalogued property.</param>
+    /// <param name="log">Where the classification table goes (an xunit test output).</param>
+    /// <returns>The passing outcome.</returns>
+    public static PropertyOutcome Holds(PropertyDefinition property, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var outcome = PropertyRunner.Run(property, PropertyBudget.FromEnvironment());
+        if (!outcome.Passed)
+        {
+            throw new PropertyFailedException(outcome);
+        }
+
+        log($"{property.Id} {property.TestName}: {outcome.Tests} cases passed");
+        string table = outcome.ClassificationTable();
+        if (table.Length > 0)
+        {
+            log(table);
+        }
+
+        return outcome;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using System.Text;
+
+namespace Verify.Harness.Running;
+
+/// <summary>What one property run found.</summary>
+public sealed record PropertyOutcome
+{
+    /// <summary>The property that ran.</summary>
+    public required PropertyDefinition Property { get; init; }
+
+    /// <summary>Whether every case held.</summary>
+    public required bool Passed { get; init; }
+
+    /// <summary>Whether the run gave up because too many cases were discarded.</summary>
+    public bool Exhausted { get; init; }
+
+    /// <summary>Cases run.</summary>
+    public required int Tests { get; init; }
+
+    /// <summary>Shrink steps taken after the failure.</summary>
+    public int Shrinks { get; init; }
+
+    /// <summary>The classification table, most frequent first.</summary>
+    public ImmutableArray<Classification> Classifications { get; init; } = [];
+
+    /// <summary>FsCheck's own report (failure text, or the pass summary).</summary>
+    public required string Report { get; init; }
+
+    /// <summary>The shrunk counterexample, one argument per line, as the case types print themselves.</summary>
+    public string? Counterexample { get; init; }
+
+    /// <summary>The exception message of the failing case, if it threw.</summary>
+    public string? FailureMessage { get; init; }
+
+    /// <summary>The seed and size that reproduce the last failing step.</summary>
+    public ReplaySeed? Replay { get; init; }
+
+    /// <summary>The one-line replay command printed with every failure.</summary>
+    public string? ReplayCommand =>
+        Replay is { } r ? $"replay: VERIFY_REPLAY=\"{r}\" dotnet test --filter {Property.TestName}" : null;
+
+    /// <summary>The classification table as text, one row per label.</summary>
+    /// <returns>Rows like <c> 42.0% adjacent</c>; empty when nothing was classified.</returns>
+    public string ClassificationTable()
+    {
+        var text = new StringBuilder();
+        foreach (var c in Classifications)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{c.Percent,6:0.0}% {c.Label}").AppendLine();
+        }
+
+        return text.ToString();
+    }
+}

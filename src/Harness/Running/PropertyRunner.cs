@@ -1,0 +1,97 @@
+using System.Collections.Immutable;
+using FsCheck;
+using Microsoft.FSharp.Core;
+
+namespace Verify.Harness.Running;
+
+/// <summary>
+/// Runs one catalogued property with FsCheck's <c>Check.One</c> and a recording runner, and turns
+/// the result into a <see cref="PropertyOutcome"/>: pass/fail, classification table, shrunk
+/// counterexample and the replay seed. This replaces FsCheck.Xunit's <c>[Property]</c>, which the
+/// package mirror does not hold.
+/// </summary>
+public static class PropertyRunner
+{
+    /// <summary>Runs <paramref name="property"/> under <paramref name="budget"/>.</summary>
+    /// <param name="property">The property.</param>
+    /// <param name="budget">Cases, size, seed or replay.</param>
+    /// <param name="progress">Called with the number of each case as it starts; may be null.</param>
+    /// <returns>The outcome; never throws for a failing property.</returns>
+    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(property);
+        ArgumentNullException.ThrowIfNull(budget);
+        var runner = new RecordingRunner(progress);
+        var config = Config.Quick
+            .WithName(property.TestName)
+            .WithMaxTest(budget.Replay is null ? budget.MaxTest : 1)
+            .WithEndSize(budget.EndSize)
+            .WithQuietOnSuccess(false)
+            .WithRunner(runner);
+        if (budget.Replay is { } replay)
+        {
+            config = config.WithReplay(FSharpOption<Replay>.Some(
+                new Replay(new Rnd(replay.Seed, replay.Gamma), FSharpOption<int>.Some(replay.Size))));
+        }
+        else if (budget.StartSeed is { } seed)
+        {
+            config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
+        }
+
+        Check.One(config, property.Build());
+        return ToOutcome(property, runner);
+    }
+
+    private static PropertyOutcome ToOutcome(PropertyDefinition property, RecordingRunner runner)
+    {
+        switch (runner.Result)
+        {
+            case TestResult.Passed passed:
+                return new PropertyOutcome
+                {
+                    Property = property,
+                    Passed = true,
+                    Tests = passed.Item1.NumberOfTests,
+                    Classifications = Classify(passed.Item1),
+                    Report = runner.Report,
+                };
+            case TestResult.Failed failed:
+                string? message = failed.Item4 is Outcome.Failed f ? f.Item.Message : null;
+                return new PropertyOutcome
+                {
+                    Property = property,
+                    Passed = false,
+                    Tests = failed.Item1.NumberOfTests,
+                    Shrinks = failed.Item1.NumberOfShrinks,
+                    Classifications = Classify(failed.Item1),
+                    Report = runner.Report,
+                    Counterexample = string.Join(Environment.NewLine, failed.Item3.Select(a => a?.ToString() ?? "null")),
+                    FailureMessage = message,
+                    Replay = new ReplaySeed(failed.Item6.Seed, failed.Item6.Gamma, failed.Item7),
+                };
+            case TestResult.Exhausted exhausted:
+                return new PropertyOutcome
+                {
+                    Property = property,
+                    Passed = false,
+                    Exhausted = true,
+                    Tests = exhausted.Item.NumberOfTests,
+                    Classifications = Classify(exhausted.Item),
+                    Report = runner.Report,
+                };
+            default:
+                throw new InvalidOperationException($"FsCheck finished {property.TestName} without a result");
+        }
+    }
+
+    private static ImmutableArray<Classification> Classify(TestData data)
+    {
+        int total = Math.Max(1, data.NumberOfTests);
+        return data.Stamps
+            .Where(s => !s.Item2.IsEmpty)
+            .Select(s => new Classification(string.Join(", ", s.Item2), s.Item1, 100.0 * s.Item1 / total))
+            .OrderByDescending(c => c.Count)
+            .ThenBy(c => c.Label, StringComparer.Ordinal)
+            .ToImmutableArray();
+    }
+}
