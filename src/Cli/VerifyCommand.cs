@@ -1,11 +1,16 @@
+using System.CommandLine;
+
 namespace Verify.Cli;
 
-/// <summary>Parses arguments and dispatches to the subcommands.</summary>
+/// <summary>The root of the <c>verify</c> command: each subcommand lives in its own file and is added here.</summary>
 internal static class VerifyCommand
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("verify: no subcommands yet");
-        return args.Length == 0 ? 0 : 2;
+        var root = new RootCommand("verify: property-based checks of memory-map diffing and IOMMU updates")
+        {
+            CheckCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
     }
 }

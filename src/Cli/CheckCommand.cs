@@ -1,0 +1,109 @@
+using System.CommandLine;
+using Spectre.Console;
+using Verify.Harness.Running;
+
+namespace Verify.Cli;
+
+/// <summary><c>verify check</c>: runs catalogued property suites with a budget and prints a summary table.</summary>
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var maxTest = new Option<int?>("--max-test") { Description = $"cases per property (default {PropertyBudget.DefaultMaxTest}, or VERIFY_MAX_TEST)" };
+        var endSize = new Option<int?>("--end-size") { Description = $"largest generator size (default {PropertyBudget.DefaultEndSize}, or VERIFY_END_SIZE)" };
+        var seed = new Option<ulong?>("--seed") { Description = "start of the random stream (or VERIFY_SEED)" };
+        var replay = new Option<string?>("--replay") { Description = "replay one case: \"seed,gamma,size\" (or VERIFY_REPLAY); use with --property" };
+        var suite = new Option<string?>("--suite") { Description = "run only suites whose name contains this text" };
+        var property = new Option<string?>("--property") { Description = "run only the property with this id (FV-01) or test name" };
+        var command = new Command("check", "run every property suite with the default budget and print a summary table")
+        {
+            maxTest, endSize, seed, replay, suite, property,
+        };
+        command.SetAction(parse =>
+        {
+            PropertyBudget budget;
+            try
+            {
+                budget = PropertyBudget.FromEnvironment();
+                if (parse.GetValue(maxTest) is { } m)
+                {
+                    budget = budget with { MaxTest = m > 0 ? m : throw new FormatException($"--max-test {m}: expected a positive number") };
+                }
+
+                if (parse.GetValue(endSize) is { } e)
+                {
+                    budget = budget with { EndSize = e > 0 ? e : throw new FormatException($"--end-size {e}: expected a positive number") };
+                }
+
+                if (parse.GetValue(seed) is { } s)
+                {
+                    budget = budget with { StartSeed = s };
+                }
+
+                if (parse.GetValue(replay) is { } r)
+                {
+                    budget = budget with { Replay = ReplaySeed.Parse(r) };
+                }
+            }
+            catch (FormatException error)
+            {
+                Console.Error.WriteLine($"verify check: {error.Message}");
+                return 2;
+            }
+
+            var selected = PropertyCatalogue.All
+                .Where(p => parse.GetValue(suite) is not { } name || p.Suite.Contains(name, StringComparison.OrdinalIgnoreCase))
+                .Where(p => parse.GetValue(property) is not { } id || p.Id == id || p.TestName == id)
+                .ToList();
+            if (selected.Count == 0)
+            {
+                Console.Error.WriteLine("verify check: no property matches the filter");
+                return 2;
+            }
+
+            return Run(selected, budget);
+        });
+        return command;
+    }
+
+    private static int Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget)
+    {
+        var outcomes = new List<PropertyOutcome>();
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
+            .Start(context =>
+            {
+                foreach (var property in properties)
+                {
+                    int total = budget.Replay is null ? budget.MaxTest : 1;
+                    var task = context.AddTask(Markup.Escape($"{property.Id} {property.TestName}"), maxValue: total);
+                    outcomes.Add(PropertyRunner.Run(property, budget, n => task.Value = n));
+                    task.Value = total;
+                }
+            });
+
+        var table = new Table().AddColumns("suite", "id", "property", "cases", "result", "classification highlights");
+        foreach (var o in outcomes)
+        {
+            string highlights = string.Join("; ", o.Classifications.Take(3).Select(c => FormattableString.Invariant($"{c.Label} {c.Percent:0}%")));
+            table.AddRow(
+                Markup.Escape(o.Property.Suite),
+                Markup.Escape(o.Property.Id),
+                Markup.Escape(o.Property.TestName),
+                o.Tests.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                o.Passed ? "[green]passed[/]" : o.Exhausted ? "[yellow]exhausted[/]" : "[red]FAILED[/]",
+                Markup.Escape(highlights));
+        }
+
+        AnsiConsole.Write(table);
+        foreach (var failed in outcomes.Where(o => !o.Passed))
+        {
+            Console.WriteLine();
+            Console.WriteLine(new PropertyFailedException(failed).Message);
+        }
+
+        int failures = outcomes.Count(o => !o.Passed);
+        Console.WriteLine($"{outcomes.Count - failures} passed, {failures} failed");
+        return failures == 0 ? 0 : 1;
+    }
+}
