@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using Verify.MemoryMap.Flat;
+
+namespace Verify.MemoryMap.Regions;
+
+/// <summary>
+/// QEMU's <c>render_memory_region</c> with the same result in O(n log n): regions are visited depth-first
+/// in render order (priority, then most recently added), and each terminal region claims the parts of its
+/// clipped span that nothing visited before covers. QEMU finds those gaps by scanning and inserting into a
+/// sorted array (O(n^2)); here the covered addresses are kept as coalesced intervals in a sorted set, so a
+/// claim costs O((k + 1) log n) for the k intervals it swallows, which is O(log n) amortised.
+/// </summary>
+internal sealed class RegionRenderer
+{
+    private static readonly Int128 Top = (Int128)AddressSpace.End;
+
+    private readonly RegionTree _tree;
+    private readonly CoveredIntervals _covered = new();
+    private readonly List<FlatRange> _pieces = [];
+    private readonly HashSet<string> _path = new(StringComparer.Ordinal);
+
+    private RegionRenderer(RegionTree tree) => _tree = tree;
+
+    public static FlatView Render(RegionTree tree)
+    {
+        var renderer = new RegionRenderer(tree);
+        renderer.Visit(tree.Root, address: 0, priority: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false);
+        renderer._pieces.Sort(static (a, b) => a.Range.Start.CompareTo(b.Range.Start));
+        return FlatView.CreateTrusted(renderer._pieces.ToImmutableArray());
+    }
+
+    // basePoint is signed: an alias at a low address with a large offset puts its target's origin below 0,
+    // exactly as QEMU's Int128 base goes negative.
+    private void Visit(string name, ulong address, int priority, Int128 basePoint, Int128 clipStart, Int128 clipEnd,
+        bool readOnly, bool nonVolatile, bool unmergeable)
+    {
+        var region = _tree[name];
+        if (!region.Enabled)
+        {
+            return;
+        }
+
+        basePoint += address;
+        readOnly |= region.ReadOnly;
+        nonVolatile |= region.NonVolatile;
+        unmergeable |= region.Unmergeable;
+        Int128 start = Int128.Max(basePoint, clipStart);
+        Int128 end = Int128.Min(basePoint + (Int128)region.Size, clipEnd);
+        if (end <= start)
+        {
+            return;
+        }
+
+        if (!_path.Add(name))
+        {
+            throw new InvalidOperationException($"region '{name}' contains itself through placements or aliases; a region tree must be acyclic");
+        }
+
+        if (region.Kind == RegionKind.Alias)
+        {
+            // The target renders as if placed at base - alias_offset (QEMU subtracts the target's own
+            // address too, which its own visit adds back, so placing the target elsewhere changes nothing).
+            Visit(region.AliasTarget!, 0, 0, basePoint - region.AliasOffset, start, end, readOnly, nonVolatile, unmergeable);
+        }
+        else
+        {
+            foreach (var child in region.Subregions)
+            {
+                Visit(child.Name, child.Address, child.Priority, basePoint, start, end, readOnly, nonVolatile, unmergeable);
+            }
+
+            if (region.Terminates)
+            {
+                Claim(region, priority, basePoint, (ulong)start, (UInt128)end, readOnly, nonVolatile, unmergeable);
+            }
+        }
+
+        _path.Remove(name);
+    }
+
+    private void Claim(MemoryRegion region, int priority, Int128 basePoint, ulong start, UInt128 end, bool readOnly, bool nonVolatile, bool unmergeable)
+    {
+        var kind = region.Kind == RegionKind.Rom ? RegionKind.Ram : region.Kind;
+        var template = new FlatRange(default, region.Name, kind, 0, readOnly, nonVolatile,
+            region.Kind != RegionKind.RomDevice || region.RomdMode, region.DirtyLogMask, unmergeable, priority);
+        foreach (var gap in _covered.ClaimGaps(start, end))
+        {
+            _pieces.Add(template with { Range = gap, OffsetInRegion = (ulong)((Int128)gap.Start - basePoint) });
+        }
+    }
+}
