@@ -16,6 +16,11 @@ public sealed class PropertyFailedException : Exception
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var lines = new List<string> { outcome.Report.TrimEnd() };
+        if (outcome.FailureMessage is { } message)
+        {
+            lines.Add("exception: " + message);
+        }
+
         if (outcome.Counterexample is { } c)
         {
             lines.Add("shrunk case:");

@@ -86,10 +86,12 @@ public static class PropertyRunner
 
     private static ImmutableArray<Classification> Classify(TestData data)
     {
+        // FsCheck stamps each case with its set of labels; report how often each label occurred on its own.
         int total = Math.Max(1, data.NumberOfTests);
         return data.Stamps
-            .Where(s => !s.Item2.IsEmpty)
-            .Select(s => new Classification(string.Join(", ", s.Item2), s.Item1, 100.0 * s.Item1 / total))
+            .SelectMany(s => s.Item2.Select(label => (Label: label, Count: s.Item1)))
+            .GroupBy(s => s.Label, StringComparer.Ordinal)
+            .Select(g => new Classification(g.Key, g.Sum(s => s.Count), 100.0 * g.Sum(s => s.Count) / total))
             .OrderByDescending(c => c.Count)
             .ThenBy(c => c.Label, StringComparer.Ordinal)
             .ToImmutableArray();
