@@ -304,7 +304,11 @@ public sealed class QemuRecorder
                 }
                 catch (SocketException error)
                 {
-                    throw new QemuRecordingException($"QEMU's monitor failed while reading {what}: {error.Message}{Stderr()}", error);
+                    // A reset connection almost always means QEMU died (bad arguments, an assertion):
+                    // its exit and stderr say why, the socket error does not.
+                    throw process.WaitForExit(2000)
+                        ? Exited($"before answering {what}")
+                        : new QemuRecordingException($"QEMU's monitor failed while reading {what}: {error.Message}{Stderr()}", error);
                 }
 
                 if (read == 0)

@@ -190,9 +190,14 @@ public sealed record QemuTranscript(string Script, string QemuVersion, string Ma
             i++;
         }
 
-        if ((expected == 0) != (commands.Count == 0))
+        if (expected == 0 && commands.Count > 0)
         {
-            throw new QemuFormatException(name, i + 1, expected == 0 ? "step 0 is the start state and has no commands" : $"step {expected} has no '{CommandMarker}COMMAND' lines");
+            throw new QemuFormatException(name, stepLine + 1, "step 0 is the start state and has no commands");
+        }
+
+        if (expected > 0 && commands.Count == 0)
+        {
+            throw new QemuFormatException(name, stepLine, $"step {expected} has no '{CommandMarker}COMMAND' lines");
         }
 
         string tree = ReadDump(lines, count, ref i, TreeMarker, name);
