@@ -13,7 +13,7 @@ internal static class QemuCommand
     public static Command Create()
     {
         var script = new Argument<FileInfo>("SCRIPT") { Description = "the recording script (tests/Qemu/Scripts/NAME.qemu)" };
-        var output = new Option<FileInfo?>("--out") { Description = "the transcript file (default: ../Fixtures/NAME.transcript beside the script's folder)" };
+        var output = new Option<FileInfo?>("--out") { Description = "the transcript file (default: ../Fixtures/NAME.transcript for a script in a Scripts folder, else NAME.transcript beside the script)" };
         var check = new Option<bool>("--check") { Description = "record, compare with the transcript file instead of writing it, and exit 1 if they differ" };
         var timeout = new Option<double?>("--timeout") { Description = "seconds one QEMU command may take (default 10)" };
         var record = new Command("record", "start QEMU, run the script's steps and capture 'info mtree' and 'info mtree -f' after each")
@@ -53,8 +53,12 @@ internal static class QemuCommand
 
     private static string DefaultFixture(FileInfo script)
     {
-        string folder = script.Directory?.Parent?.FullName ?? ".";
-        return Path.Combine(folder, "Fixtures", Path.ChangeExtension(script.Name, ".transcript"));
+        // tests/Qemu/Scripts/x.qemu records to tests/Qemu/Fixtures/x.transcript; a script anywhere
+        // else records beside itself rather than into a Fixtures folder nobody expects.
+        string name = Path.ChangeExtension(script.Name, ".transcript");
+        return script.Directory is { Name: "Scripts", Parent: { } parent }
+            ? Path.Combine(parent.FullName, "Fixtures", name)
+            : Path.Combine(script.DirectoryName ?? ".", name);
     }
 
     private static int Save(string fixture, string recorded, QemuTranscript transcript)

@@ -65,7 +65,7 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
     /// Arguments the recorder sets itself: the script may not repeat or override them, since they are
     /// what makes a recording reproducible and controllable.
     /// </summary>
-    public static readonly ImmutableArray<string> ReservedArgs = ["-qtest", "-qtest-log", "-monitor", "-qmp", "-daemonize", "-S", "-M"];
+    public static readonly ImmutableArray<string> ReservedArgs = ["-M", "-display", "-nodefaults", "-S", "-qtest", "-qtest-log", "-monitor", "-qmp", "-daemonize"];
 
     /// <summary>Reads a script file.</summary>
     /// <param name="path">The file.</param>
