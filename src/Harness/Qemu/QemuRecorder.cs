@@ -80,15 +80,12 @@ public sealed class QemuRecorder
             start.ArgumentList.Add(arg);
         }
 
-        var stderr = new StringBuilder();
+        using var stderr = new StderrLog();
         using var process = new Process { StartInfo = start };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.Append(e.Data).Append('\n');
-            }
-        };
+        process.ErrorDataReceived += (_, e) => stderr.Add(e.Data);
+        // Everything that can fail before QEMU exists happens before Start, so that after Start the
+        // only way out is through the finally that kills it.
+        using var session = new Session(process, stderr, options.CommandTimeout, script.Name);
         try
         {
             process.Start();
@@ -98,7 +95,6 @@ public sealed class QemuRecorder
             throw new QemuRecordingException($"could not start {binary}: {error.Message}", error);
         }
 
-        using var session = new Session(process, stderr, options.CommandTimeout, script.Name);
         try
         {
             process.BeginErrorReadLine();
@@ -172,7 +168,7 @@ public sealed class QemuRecorder
     }
 
     /// <summary>One running QEMU: its qtest pipe, its monitor socket and the stderr seen so far.</summary>
-    private sealed class Session(Process process, StringBuilder stderr, TimeSpan timeout, string scriptName) : IDisposable
+    private sealed class Session(Process process, StderrLog stderr, TimeSpan timeout, string scriptName) : IDisposable
     {
         private readonly Socket monitor = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
@@ -327,21 +323,48 @@ public sealed class QemuRecorder
 
         private QemuRecordingException Exited(string when)
         {
-            // Give QEMU a moment to finish exiting and flushing stderr so the message carries its reason.
-            process.WaitForExit(2000);
-            string code = process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
+            // Give QEMU a moment to finish exiting, and its stderr pipe to drain, so the message
+            // carries QEMU's own reason (the exit alone does not mean the last lines were read).
+            bool exited = process.WaitForExit(2000);
+            stderr.WaitForEnd(TimeSpan.FromSeconds(1));
+            string code = exited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
             return new QemuRecordingException($"QEMU exited (code {code}) {when}{Stderr()}");
         }
 
-        private string Stderr()
+        private string Stderr() => stderr.Text() is { Length: > 0 } text ? $"; QEMU's stderr: {text}" : string.Empty;
+    }
+
+    /// <summary>QEMU's stderr as it arrives on the process's reader thread; thread-safe.</summary>
+    private sealed class StderrLog : IDisposable
+    {
+        private readonly StringBuilder text = new();
+        private readonly ManualResetEventSlim ended = new();
+
+        /// <summary>Adds a line; <see langword="null"/> marks the end of the stream.</summary>
+        public void Add(string? line)
         {
-            string text;
-            lock (stderr)
+            if (line is null)
             {
-                text = stderr.ToString().Trim();
+                ended.Set();
+                return;
             }
 
-            return text.Length == 0 ? string.Empty : $"; QEMU's stderr: {text}";
+            lock (text)
+            {
+                text.Append(line).Append('\n');
+            }
         }
+
+        public void WaitForEnd(TimeSpan limit) => ended.Wait(limit);
+
+        public string Text()
+        {
+            lock (text)
+            {
+                return text.ToString().Trim();
+            }
+        }
+
+        public void Dispose() => ended.Dispose();
     }
 }
