@@ -10,6 +10,7 @@ internal static class VerifyCommand
         var root = new RootCommand("verify: property-based checks of memory-map diffing and IOMMU updates")
         {
             CheckCommand.Create(),
+            QemuCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
