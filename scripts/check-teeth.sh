@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Shows that each property can fail: applies one deliberate break to the model, runs the property that
+# should catch it, expects a failure, and restores the file. Prints one row per break; exits non-zero if a
+# break went unnoticed. Not part of CI (it rebuilds once per break); run it after changing a property.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+missed=0
+check() {
+  local file="$1" from="$2" to="$3" filter="$4" what="$5"
+  cp "$file" /tmp/teeth.bak
+  if ! grep -qF -- "$from" "$file"; then echo "SETUP  $what: pattern not found in $file"; missed=1; return; fi
+  python3 - "$file" "$from" "$to" <<'PY'
+import sys
+p, a, b = sys.argv[1:]
+s = open(p).read()
+open(p, "w").write(s.replace(a, b, 1))
+PY
+  local caught=0
+  for attempt in 1 2 3; do
+    if ! dotnet test tests/Properties --filter "$filter" >/tmp/teeth.log 2>&1; then caught=1; break; fi
+  done
+  cp /tmp/teeth.bak "$file"
+  if [ $caught = 1 ]; then
+    printf 'caught  %-55s by %s\n' "$what" "$filter"
+  else
+    printf 'MISSED  %-55s by %s\n' "$what" "$filter"; missed=1
+  fi
+}
+
+R=src/MemoryMap/Regions/RegionRenderer.cs
+F=src/MemoryMap/Flat/FlatRange.cs
+V=src/MemoryMap/Flat/FlatView.cs
+D=src/MemoryMap/Topology/TopologyDiff.cs
+S=src/MemoryMap/Regions/Subregion.cs
+T=src/MemoryMap/Regions/RegionTree.cs
+
+check $S 'return byPriority != 0 ? byPriority : b.Sequence.CompareTo(a.Sequence);' 'return byPriority != 0 ? byPriority : a.Sequence.CompareTo(b.Sequence);' P_FV_01 "priority ties go to the oldest subregion"
+check $R 'readOnly |= region.ReadOnly;' 'readOnly = region.ReadOnly;' P_FV_01 "read-only not OR-ed down the path"
+check $R 'Visit(region.AliasTarget!, 0, 0, basePoint - region.AliasOffset' 'Visit(region.AliasTarget!, 0, 0, basePoint' P_FV_01 "alias offset ignored"
+check $R 'if (!region.Enabled)' 'if (false)' P_FV_01 "disabled regions rendered"
+check $T 'RemoveSubregion(child).AddSubregion(_parents[child], child, address, placement.Priority)' 'Update(child, r => r)' P_FV_01 "Move does nothing"
+check $V 'if (r.Range.Start < p.Range.End)' 'if (r.Range.Start < p.Range.Start)' P_FV_02 "overlapping ranges accepted"
+check $F '&& (UInt128)r1.OffsetInRegion + r1.Range.Size == r2.OffsetInRegion' '' P_FV_03 "can_merge forgets the offset check"
+check $F '&& r1.ReadOnly == r2.ReadOnly' '' P_FV_03 "can_merge forgets readonly"
+check $V 'while (j < span.Length && FlatRange.CanMerge(span[j - 1], span[j]))' 'while (j < span.Length && j < i + 2 && FlatRange.CanMerge(span[j - 1], span[j]))' P_FV_04 "simplify merges only pairs"
+check $F '&& !r1.Unmergeable && !r2.Unmergeable' '&& !r1.Unmergeable' P_FV_04 "unmergeable right neighbour merged"
+check $F '&& a.Unmergeable == b.Unmergeable' '&& a.Unmergeable == b.Unmergeable && a.DirtyLogMask == b.DirtyLogMask' P_TD_02 "flatrange_equal compares the dirty mask"
+check $D 'sink.On(new TopologyEvent(TopologyEventKind.LogStop, n, o.DirtyLogMask, n.DirtyLogMask));' '' P_TD_02 "log_stop never sent"
+check $D 'if (!adding)' 'if (adding)' P_TD_01 "deletes reported in the adding pass"
+check $D 'Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: false, ref sink);
+        Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: true, ref sink);' 'Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: true, ref sink);
+        Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: false, ref sink);' P_TD_03 "adds before deletes"
+check src/MemoryMap/Topology/MemoryTopology.cs 'for (int i = _listeners.Length - 1; i >= 0; i--)' 'for (int i = 0; i < _listeners.Length; i++)' P_TD_03 "deletes in forward listener order"
+check $D '                    sink.On(new TopologyEvent(TopologyEventKind.Add, now[inew]));' '                    if (inew > 0) sink.On(new TopologyEvent(TopologyEventKind.Add, now[inew]));' P_TD_04 "first add dropped"
+check $D '            events.Add(new TopologyEvent(TopologyEventKind.Add, r));' '            if (events.Count < view.Count - 1) events.Add(new TopologyEvent(TopologyEventKind.Add, r));' P_TD_05 "replay skips the last range"
+
+exit $missed
