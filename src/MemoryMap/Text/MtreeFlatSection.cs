@@ -27,25 +27,45 @@ public sealed class MtreeFlatSection : IEquatable<MtreeFlatSection>
         string rootRegion,
         FlatView view,
         IEnumerable<IEnumerable<string>>? annotations = null)
+        : this(
+            [.. addressSpaces ?? throw new ArgumentNullException(nameof(addressSpaces))],
+            rootRegion,
+            view,
+            annotations is null
+                ? ImmutableArray.CreateRange(Enumerable.Repeat(ImmutableArray<string>.Empty, view?.Count ?? 0))
+                : [.. annotations.Select(a => a.ToImmutableArray())])
     {
-        ArgumentNullException.ThrowIfNull(addressSpaces);
-        ArgumentNullException.ThrowIfNull(rootRegion);
-        ArgumentNullException.ThrowIfNull(view);
-        AddressSpaces = [.. addressSpaces];
-        RootRegion = rootRegion;
-        View = view;
-        Annotations = annotations is null
-            ? ImmutableArray.CreateRange(Enumerable.Repeat(ImmutableArray<string>.Empty, view.Count))
-            : [.. annotations.Select(a => a.ToImmutableArray())];
-        Validate();
     }
 
-    private MtreeFlatSection(ImmutableArray<MtreeAddressSpace> addressSpaces, string rootRegion, FlatView view, ImmutableArray<ImmutableArray<string>> annotations)
+    /// <summary>Creates a section from immutable parts; see the other constructor.</summary>
+    /// <param name="addressSpaces">The <c>AS</c> lines, in order; may be empty.</param>
+    /// <param name="rootRegion">The name on the <c>Root memory region:</c> line.</param>
+    /// <param name="view">The view.</param>
+    /// <param name="annotations">Per range of <paramref name="view"/>, the trailing words.</param>
+    /// <exception cref="ArgumentException">A name or word cannot be written and read back, or the annotation
+    /// count differs from the range count; the message names the offender.</exception>
+    public MtreeFlatSection(
+        ImmutableArray<MtreeAddressSpace> addressSpaces,
+        string rootRegion,
+        FlatView view,
+        ImmutableArray<ImmutableArray<string>> annotations)
+        : this(addressSpaces, rootRegion, view, annotations, validate: true)
     {
-        AddressSpaces = addressSpaces;
+    }
+
+    private MtreeFlatSection(
+        ImmutableArray<MtreeAddressSpace> addressSpaces, string rootRegion, FlatView view, ImmutableArray<ImmutableArray<string>> annotations, bool validate)
+    {
+        ArgumentNullException.ThrowIfNull(rootRegion);
+        ArgumentNullException.ThrowIfNull(view);
+        AddressSpaces = addressSpaces.IsDefault ? [] : addressSpaces;
         RootRegion = rootRegion;
         View = view;
-        Annotations = annotations;
+        Annotations = annotations.IsDefault ? [] : annotations;
+        if (validate)
+        {
+            Validate();
+        }
     }
 
     /// <summary>The <c>AS</c> lines, in printed order.</summary>
@@ -73,15 +93,13 @@ public sealed class MtreeFlatSection : IEquatable<MtreeFlatSection>
             return this;
         }
 
-        var section = new MtreeFlatSection(AddressSpaces, RootRegion, view, Annotations);
-        section.Validate();
-        return section;
+        return new MtreeFlatSection(AddressSpaces, RootRegion, view, Annotations);
     }
 
     /// <summary>Builds a section from parts the reader has already checked.</summary>
     internal static MtreeFlatSection CreateTrusted(
         ImmutableArray<MtreeAddressSpace> addressSpaces, string rootRegion, FlatView view, ImmutableArray<ImmutableArray<string>> annotations) =>
-        new(addressSpaces, rootRegion, view, annotations);
+        new(addressSpaces, rootRegion, view, annotations, validate: false);
 
     private void Validate()
     {
@@ -113,6 +131,11 @@ public sealed class MtreeFlatSection : IEquatable<MtreeFlatSection>
             if (MtreeSyntax.RegionNameDefect(View[i].Region) is { } defect)
             {
                 throw new ArgumentException($"range {i} {View[i].Range}: region name \"{View[i].Region}\" {defect}", "view");
+            }
+
+            if (Annotations[i].IsDefault)
+            {
+                throw new ArgumentException($"range {i} {View[i].Range}: the annotation list is a default ImmutableArray; use an empty one", "annotations");
             }
 
             foreach (string word in Annotations[i])
