@@ -1,3 +1,6 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Verify.Harness.Generators;
 using Verify.Harness.Running;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
@@ -250,6 +253,60 @@ public class MtreeTextTests(ITestOutputHelper output)
 
         Assert.Equal("view", e.ParamName);
         Assert.Contains("\"ram KVM\"", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cases_SampleOfTwoHundred_CoversEveryKindFlagAndAnnotationStyle()
+    {
+        var ranges = Gen.Sample(MtreeTextGenerators.Cases.Generator, 200, new Rnd(5UL), 50)
+            .SelectMany(c => c.Dump.Sections)
+            .SelectMany(s => s.View.Ranges.Select((r, i) => (Range: r, Words: s.Annotations[i])))
+            .ToList();
+
+        Assert.Equal(
+            [RegionKind.Ram, RegionKind.RomDevice, RegionKind.RamDevice, RegionKind.Io, RegionKind.Iommu],
+            ranges.Select(r => r.Range.Kind).Distinct().Order());
+        Assert.Contains(ranges, r => r.Range.ReadOnly);
+        Assert.Contains(ranges, r => r.Range.NonVolatile);
+        Assert.Contains(ranges, r => r.Range.Kind == RegionKind.RomDevice && !r.Range.RomdMode);
+        Assert.Contains(ranges, r => r.Range.Region.Contains(' ', StringComparison.Ordinal));
+        Assert.Contains(ranges, r => r.Words.Contains("[DETECTED OVERFLOW!]"));
+        Assert.Contains(ranges, r => r.Words.Length > 0 && r.Words[0] == "future-flag" && r.Range.OffsetInRegion == 0);
+    }
+
+    [Fact]
+    public void Read_GeneratedDumpsWithOneCharacterMutated_SucceedOrThrowMtreeFormatException()
+    {
+        var random = new Random(7);
+        const string Alphabet = " -()@:,#\"0f[]{}\nAZ";
+        var inputs = Gen.Sample(MtreeTextGenerators.Cases.Generator, 300, new Rnd(11UL), 30);
+        foreach (var input in inputs)
+        {
+            string text = MtreeFlatText.Write(input.Dump);
+            int at = random.Next(text.Length);
+            string mutated = random.Next(3) switch
+            {
+                0 => text.Remove(at, 1),
+                1 => text.Insert(at, Alphabet[random.Next(Alphabet.Length)].ToString()),
+                _ => text.Remove(at, 1).Insert(at, Alphabet[random.Next(Alphabet.Length)].ToString()),
+            };
+
+            var e = Record.Exception(() => MtreeFlatText.Read(mutated));
+
+            Assert.True(e is null or MtreeFormatException, $"{e?.GetType().Name}: {e?.Message}\n{mutated}");
+        }
+    }
+
+    [Fact]
+    public void Shrink_TwoSectionDump_OffersEachSectionAloneFirst()
+    {
+        var view = FlatView.Create([new FlatRange(new AddressRange(0, 0x1000), "x", RegionKind.Ram, 0)]); // [0x0, 0x1000)
+        var section = new MtreeFlatSection([], "system", view);
+        var input = new MtreeTextCase(new MtreeFlatDump([section, section]));
+
+        var first = MtreeTextGenerators.Shrink(input).First();
+
+        Assert.Single(first.Dump.Sections);
     }
 
     [Fact]

@@ -193,7 +193,7 @@ internal sealed class MtreeFlatReader
         if (rest.StartsWith("prio ", StringComparison.Ordinal))
         {
             int comma = rest.IndexOf(',');
-            if (comma < 0 || !int.TryParse(rest[5..comma], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out priority)
+            if (comma < 5 || !int.TryParse(rest[5..comma], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out priority)
                 || !rest[comma..].StartsWith(", ", StringComparison.Ordinal))
             {
                 throw ShapeError(line);
@@ -210,6 +210,10 @@ internal sealed class MtreeFlatReader
 
         var (kind, readOnly, nonVolatile, romdMode) = ReadKind(rest[..close], line);
         rest = rest[(close + 3)..];
+        if (rest.IsEmpty || rest[0] == ' ')
+        {
+            throw ShapeError(line);
+        }
 
         if (last < start)
         {
