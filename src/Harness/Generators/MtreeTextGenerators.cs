@@ -132,8 +132,11 @@ public static class MtreeTextGenerators
             Priority: spec.Priority);
     }
 
-    /// <summary>Smaller cases, one change each: a section, a range or an address space removed; then per range
-    /// its annotations, offset, name, attributes and kind made plain.</summary>
+    /// <summary>Smaller cases, one change each: a section or a range removed, the view moved down to 0, a long
+    /// range cut to one page, an address space removed; then per range its annotations, offset, name, attributes
+    /// and kind made plain.</summary>
+    /// <param name="input">A case.</param>
+    /// <returns>The candidates, most drastic first.</returns>
     public static IEnumerable<MtreeTextCase> Shrink(MtreeTextCase input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -162,6 +165,28 @@ public static class MtreeTextGenerators
         for (int i = 0; i < ranges.Length; i++)
         {
             yield return new MtreeFlatSection(section.AddressSpaces, section.RootRegion, FlatView.Create(ranges.RemoveAt(i)), annotations.RemoveAt(i));
+        }
+
+        // Smaller numbers read better: move the whole view down to 0, and cut each long range to one page.
+        if (ranges.Length > 0 && ranges[0].Range.Start != 0)
+        {
+            ulong shift = ranges[0].Range.Start;
+            var lowered = ranges.Select(r => r with { Range = r.Range.ShiftDown(shift) });
+            yield return new MtreeFlatSection(section.AddressSpaces, section.RootRegion, FlatView.Create(lowered), annotations);
+        }
+
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            if (ranges[i].Range.Size > Page)
+            {
+                var cut = ranges[i] with { Range = new AddressRange(ranges[i].Range.Start, Page) };
+                yield return new MtreeFlatSection(section.AddressSpaces, section.RootRegion, FlatView.Create(ranges.SetItem(i, cut)), annotations);
+            }
+        }
+
+        if (section.RootRegion != "system")
+        {
+            yield return new MtreeFlatSection(section.AddressSpaces, "system", section.View, annotations);
         }
 
         for (int a = 0; a < section.AddressSpaces.Length; a++)
