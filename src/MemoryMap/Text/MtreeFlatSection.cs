@@ -41,7 +41,7 @@ public sealed class MtreeFlatSection : IEquatable<MtreeFlatSection>
     /// <param name="addressSpaces">The <c>AS</c> lines, in order; may be empty.</param>
     /// <param name="rootRegion">The name on the <c>Root memory region:</c> line.</param>
     /// <param name="view">The view.</param>
-    /// <param name="annotations">Per range of <paramref name="view"/>, the trailing words.</param>
+    /// <param name="annotations">Per range of <paramref name="view"/>, the trailing words; <c>default</c> for none at all.</param>
     /// <exception cref="ArgumentException">A name or word cannot be written and read back, or the annotation
     /// count differs from the range count; the message names the offender.</exception>
     public MtreeFlatSection(
@@ -61,7 +61,7 @@ public sealed class MtreeFlatSection : IEquatable<MtreeFlatSection>
         AddressSpaces = addressSpaces.IsDefault ? [] : addressSpaces;
         RootRegion = rootRegion;
         View = view;
-        Annotations = annotations.IsDefault ? [] : annotations;
+        Annotations = annotations.IsDefault ? [.. Enumerable.Repeat(ImmutableArray<string>.Empty, view.Count)] : annotations;
         if (validate)
         {
             Validate();
