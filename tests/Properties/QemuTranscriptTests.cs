@@ -12,7 +12,7 @@ public class QemuTranscriptTests
 {
     private const string MinimalScript = "machine pc\nstep one\n  qtest outb 0x80 0x1\n";
 
-    private static readonly string QemuFolder = Path.Combine(RepositoryRoot(), "tests", "Qemu");
+    private static readonly string QemuFolder = RepositoryPaths.Qemu;
 
     public static TheoryData<string> Scripts() => [.. ScriptNames()];
 
@@ -199,17 +199,4 @@ public class QemuTranscriptTests
 
     private static string[] ScriptNames() =>
         [.. Directory.GetFiles(Path.Combine(QemuFolder, "Scripts"), "*.qemu").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)];
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Verify.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"no Verify.sln above {AppContext.BaseDirectory}");
-    }
 }
