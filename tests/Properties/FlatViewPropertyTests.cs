@@ -16,4 +16,7 @@ public class FlatViewPropertyTests(ITestOutputHelper output)
 
     [Fact]
     public void P_FV_04_SimplifyIsIdempotentAndComplete() => PropertyAssert.Holds(PropertyCatalogue.Get("FV-04"), output.WriteLine);
+
+    [Fact]
+    public void P_FV_06_RealisticLayoutsRenderAsTheOraclePaints() => PropertyAssert.Holds(PropertyCatalogue.Get("FV-06"), output.WriteLine);
 }

@@ -19,4 +19,7 @@ public class TopologyPropertyTests(ITestOutputHelper output)
 
     [Fact]
     public void P_TD_05_LateListenerReplayEqualsDiffFromEmpty() => PropertyAssert.Holds(PropertyCatalogue.Get("TD-05"), output.WriteLine);
+
+    [Fact]
+    public void P_TD_06_RealisticTransitionsDiffAsTheOracleSays() => PropertyAssert.Holds(PropertyCatalogue.Get("TD-06"), output.WriteLine);
 }

@@ -22,7 +22,34 @@ public static class TopologyProperties
         new("TD-03", "P_TD_03_DeletesPrecedeAddsInAddressOrder", "Topology", () => OverTransitions(DeletesPrecedeAdds)),
         new("TD-04", "P_TD_04_ApplyingEventsYieldsNewView", "Topology", () => OverTransitions(ApplyingEventsYieldsNewView)),
         new("TD-05", "P_TD_05_LateListenerReplayEqualsDiffFromEmpty", "Topology", LateListenerReplay),
+        new("TD-06", "P_TD_06_RealisticTransitionsDiffAsTheOracleSays", "Topology", RealisticTransitions),
     ];
+
+    /// <summary>TD-01..TD-04's checks of one transition, for suites that bring their own views.</summary>
+    internal static void CheckTransition(Verdict verdict, FlatView old, FlatView now, int step)
+    {
+        EveryRangeOnce(verdict, old, now, step);
+        NopsAreEqualPairs(verdict, old, now, step);
+        DeletesPrecedeAdds(verdict, old, now, step);
+        ApplyingEventsYieldsNewView(verdict, old, now, step);
+    }
+
+    private static Property RealisticTransitions() =>
+        Prop.ForAll(Layouts.LayoutGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var views = c.Views();
+            bool merge = false, split = false;
+            for (int i = 1; i < views.Count; i++)
+            {
+                CheckTransition(verdict, views[i - 1], views[i], i);
+                merge |= views[i].Count < views[i - 1].Count;
+                split |= views[i].Count > views[i - 1].Count;
+            }
+
+            return verdict.Classify(merge, "fewer ranges after a transaction").Classify(split, "more ranges after a transaction")
+                .Classify(c.Layout.Name == "virt", "arm virt").ToProperty();
+        });
 
     private static Property OverTransitions(Action<Verdict, FlatView, FlatView, int> check) =>
         Prop.ForAll(MemoryMapGenerators.TransactionCases, c =>

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Verify.MemoryMap.Regions;
+
+namespace Verify.Harness.Layouts;
+
+/// <summary>One guest- or host-visible change of a machine's memory map; each is one memory transaction.</summary>
+public abstract record LayoutOperation
+{
+    /// <summary>Applies the change; returns the tree unchanged when it is already in that state.</summary>
+    /// <param name="layout">The machine.</param>
+    /// <param name="tree">The current tree.</param>
+    /// <returns>The tree after the transaction.</returns>
+    public abstract RegionTree ApplyTo(MachineLayout layout, RegionTree tree);
+
+    /// <summary>Simpler variants of this operation.</summary>
+    /// <returns>Candidates.</returns>
+    public virtual IEnumerable<LayoutOperation> Shrink() => [];
+
+    /// <summary>Programs a PAM segment (the firmware shadowing the BIOS, or making it read-only).</summary>
+    /// <param name="Segment">Index into <see cref="MachineLayout.PamSegments"/>.</param>
+    /// <param name="Mode">The new setting.</param>
+    public sealed record SetPam(int Segment, PamMode Mode) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree)
+        {
+            if (Segment >= layout.PamSegments.Length)
+            {
+                return tree;
+            }
+
+            // QEMU's pam_update: disable the old alias, enable the new one, in one transaction.
+            foreach (var mode in Enum.GetValues<PamMode>())
+            {
+                tree = tree.Update(layout.PamAlias(Segment, mode), r => r with { Enabled = mode == Mode });
+            }
+
+            return tree;
+        }
+
+        /// <inheritdoc/>
+        public override IEnumerable<LayoutOperation> Shrink() => Segment > 0 ? [this with { Segment = 0 }] : [];
+
+        /// <inheritdoc/>
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"pam segment {Segment} (0x{0xc0000 + (Segment == 0 ? 0x30000 : (Segment - 1) * 0x4000):x}) -> {Mode}");
+    }
+
+    /// <summary>Sets or clears a BAR's decode enable (the command register's memory bit).</summary>
+    /// <param name="Bar">The BAR's region.</param>
+    /// <param name="Enabled">Whether it is mapped.</param>
+    public sealed record SetBarEnabled(string Bar, bool Enabled) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree)
+        {
+            var spec = layout.Bars.FirstOrDefault(b => b.Region == Bar);
+            if (spec is null || (tree.ParentOf(Bar) is not null) == Enabled)
+            {
+                return tree;
+            }
+
+            return Enabled ? tree.AddSubregion(spec.Container, Bar, spec.Address, spec.Priority) : tree.RemoveSubregion(Bar);
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"bar {Bar} {(Enabled ? "enable" : "disable")}";
+    }
+
+    /// <summary>Reprograms a BAR's address; a disabled BAR is mapped there when next enabled.</summary>
+    /// <param name="Bar">The BAR's region.</param>
+    /// <param name="Address">The new address (may be a 64-bit sizing artefact with bit 63 set).</param>
+    public sealed record MoveBar(string Bar, ulong Address) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
+            layout.Bars.Any(b => b.Region == Bar) && tree.ParentOf(Bar) is not null ? tree.Move(Bar, Address) : tree;
+
+        /// <inheritdoc/>
+        public override IEnumerable<LayoutOperation> Shrink() => [];
+
+        /// <inheritdoc/>
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"bar {Bar} move to 0x{Address:x}");
+    }
+
+    /// <summary>Switches a ROM device in or out of ROM mode (a flash command puts it in MMIO mode).</summary>
+    /// <param name="Device">The ROM device's region.</param>
+    /// <param name="RomMode">Whether reads come from RAM.</param>
+    public sealed record SetRomMode(string Device, bool RomMode) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
+            layout.RomDevices.Contains(Device) ? tree.Update(Device, r => r with { RomdMode = RomMode }) : tree;
+
+        /// <inheritdoc/>
+        public override string ToString() => $"rom device {Device} romd={(RomMode ? "on" : "off")}";
+    }
+
+    /// <summary>Hot-adds a DIMM (<c>device_add pc-dimm</c>) into its slot of the device-memory container.</summary>
+    /// <param name="Slot">Slot index.</param>
+    public sealed record HotAddDimm(int Slot) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
+            Slot < layout.DimmSlots && tree.ParentOf(MachineLayout.Dimm(Slot)) is null
+                ? tree.AddSubregion(layout.DeviceMemory, MachineLayout.Dimm(Slot), (ulong)Slot * layout.DimmSize)
+                : tree;
+
+        /// <inheritdoc/>
+        public override IEnumerable<LayoutOperation> Shrink() => Slot > 0 ? [this with { Slot = 0 }] : [];
+
+        /// <inheritdoc/>
+        public override string ToString() => $"hot-add {MachineLayout.Dimm(Slot)}";
+    }
+
+    /// <summary>Plugs or unplugs one virtio-mem memslot (the guest onlining or offlining its blocks).</summary>
+    /// <param name="Block">Memslot index.</param>
+    /// <param name="Plugged">Whether it is mapped.</param>
+    public sealed record SetVirtioMemBlock(int Block, bool Plugged) : LayoutOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
+            Block < layout.VirtioMemBlocks ? tree.Update(MachineLayout.VirtioMemSlot(Block), r => r with { Enabled = Plugged }) : tree;
+
+        /// <inheritdoc/>
+        public override IEnumerable<LayoutOperation> Shrink() => Block > 0 ? [this with { Block = 0 }] : [];
+
+        /// <inheritdoc/>
+        public override string ToString() => $"virtio-mem memslot {Block} {(Plugged ? "plug" : "unplug")}";
+    }
+}
