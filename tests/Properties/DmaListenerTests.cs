@@ -350,6 +350,95 @@ public class DmaListenerTests
         Assert.Empty(listener.Containers);
     }
 
+    [Theory]
+    [InlineData(false, true, MappingGranularity.PerRange)]
+    [InlineData(false, false, MappingGranularity.RegionBoundaries)]
+    [InlineData(true, true, MappingGranularity.FixedGranule)]
+    [InlineData(true, false, MappingGranularity.PerRange)]
+    public void Plan_RandomHistoriesNearZeroAndTop_LegalReachesDesiredAndMeasuresLikeMetrics(bool bisect, bool unmapAll, MappingGranularity granularity)
+    {
+        const ulong Page = 0x1000;
+        const int Pages = 48;
+        var traits = DmaBackendTraits.Type1 with { UnmapMayBisect = bisect, SupportsUnmapAll = unmapAll };
+        var random = new Random(1234);
+        for (int round = 0; round < 500; round++)
+        {
+            // Half the rounds sit at the top of the space so that mappings end at 2^64.
+            ulong bas = round % 2 == 0 ? 0 : (ulong)(AddressSpace.End - (Pages * Page));
+            var live = RandomMappings(random, bas, Pages, Page);
+            var desired = DmaMap.Of(FlatView.Create(RandomMappings(random, bas, Pages, Page).Select(m =>
+                new FlatRange(m.Iova, m.Region, RegionKind.Ram, m.Offset, ReadOnly: !m.Writable, DirtyLogMask: (byte)random.Next(2)))), DmaOptions.Default);
+            var splits = Enumerable.Range(0, Pages).Where(_ => random.Next(4) == 0).Select(k => bas + ((ulong)k * Page)).ToList();
+            var options = new PlanOptions { Granularity = granularity, Granule = 0x4000, Backend = traits };
+
+            var plan = DmaPlanner.Plan(live, desired, options, splits);
+
+            var backend = Container(traits: traits with { EntryLimit = int.MaxValue });
+            live.ForEach(m => backend.Map(m));
+            foreach (var op in plan.Operations)
+            {
+                var result = op switch
+                {
+                    DmaOperation.Map m => backend.Map(m.Mapping),
+                    DmaOperation.Unmap u => backend.Unmap(u.Iova),
+                    _ => backend.UnmapAll(),
+                };
+                Assert.True(result.Succeeded, $"round {round}: {op} => {result}\nlive: {string.Join(", ", live)}\nplan:\n{plan}");
+            }
+
+            UInt128 forced = 0;
+            bool anyChange = false;
+            for (int k = 0; k < Pages; k++)
+            {
+                ulong a = bas + ((ulong)k * Page);
+                Assert.Equal(desired.Translate(a), TranslateIn(backend.Mappings, a));
+                anyChange |= TranslateIn(live, a) != desired.Translate(a);
+            }
+
+            foreach (var l in live)
+            {
+                ulong same = (ulong)Enumerable.Range(0, (int)(l.Iova.Size / Page)).Select(k => l.Iova.Start + ((ulong)k * Page)).Count(a => desired.Translate(a) == l.TranslationAt(a));
+                if (same * Page != l.Iova.Size)
+                {
+                    forced += (UInt128)same * Page;
+                }
+            }
+
+            var measured = DmaPlanMetrics.Measure(live, plan.Operations, desired, traits);
+            Assert.Equal(bisect ? UInt128.Zero : forced, plan.CollateralBytes);
+            Assert.Equal(measured.CollateralBytes, plan.CollateralBytes);
+            Assert.Equal(measured.LargestWindow, plan.LargestWindow);
+            Assert.Equal(measured.LiveMappingsAfter, plan.LiveMappingsAfter);
+            Assert.Equal(measured.PeakLiveMappings, plan.PeakLiveMappings);
+            Assert.Equal(backend.Mappings.Count, plan.LiveMappingsAfter);
+            Assert.Equal(anyChange, !plan.IsEmpty);
+        }
+    }
+
+    private static List<DmaMapping> RandomMappings(Random random, ulong bas, int pages, ulong page)
+    {
+        var result = new List<DmaMapping>();
+        int k = 0;
+        while (k < pages)
+        {
+            int length = 1 + random.Next(Math.Min(12, pages - k));
+            if (random.Next(4) != 0)
+            {
+                // Few regions and offsets tied to the address make equal translations common.
+                string region = random.Next(3) == 0 ? "other" : "ram";
+                ulong offset = random.Next(3) == 0 ? (ulong)random.Next(8) * page : (ulong)k * page;
+                result.Add(new DmaMapping(new AddressRange(bas + ((ulong)k * page), (ulong)length * page), region, offset, random.Next(4) != 0));
+            }
+
+            k += length;
+        }
+
+        return result;
+    }
+
+    private static DmaTranslation? TranslateIn(IReadOnlyList<DmaMapping> mappings, ulong iova) =>
+        mappings.Where(m => m.Iova.Contains(iova)).Select(m => (DmaTranslation?)m.TranslationAt(iova)).FirstOrDefault();
+
     // The 16 KiB segment is unmapped and mapped read-only; nothing else is touched, so nothing is collateral.
     private static void AssertTouchesOnlySegmentE8000(CoalescingListener listener, MappingSetBackend container)
     {
