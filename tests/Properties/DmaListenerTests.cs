@@ -350,6 +350,53 @@ public class DmaListenerTests
         Assert.Empty(listener.Containers);
     }
 
+    [Fact]
+    public void NaiveVfioListener_IommuSectionAddedAndRemoved_RegistersNotifierWithoutMap()
+    {
+        var listener = new NaiveVfioListener(DmaOptions.Default);
+        var container = Container();
+        listener.AddContainer(container);
+        var topology = new MemoryTopology();
+        topology.Register(listener);
+        var iommu = new FlatRange(AddressRange.FromBounds(0, 0x1_0000_0000), "vtd-iommu", RegionKind.Iommu, 0); // [0x0, 0x1_0000_0000)
+
+        topology.Commit(FlatView.Create([iommu]));
+        topology.Commit(FlatView.Empty);
+
+        Assert.Empty(listener.Log);
+        Assert.Equal([true, false], listener.Notifiers.Select(n => n.Registered));
+    }
+
+    [Fact]
+    public void Measure_UnmapNeverFollowedByMap_WindowRunsToTheEnd()
+    {
+        var live = new[] { Mapping(0, 0x2000, 0) }; // [0x0, 0x2000)
+        var desired = DmaMap.Of(Merged, DmaOptions.Default); // still maps [0x0, 0x4000) with the same translation
+        DmaOperation[] ops = [new DmaOperation.Unmap(AddressRange.FromBounds(0, 0x2000)), new DmaOperation.Map(Mapping(0x2000, 0x4000, 0x2000))]; // [0x0, 0x2000), [0x2000, 0x4000)
+
+        var measured = DmaPlanMetrics.Measure(live, ops, desired, DmaBackendTraits.Type1);
+
+        Assert.Equal((UInt128)0x2000, measured.CollateralBytes);
+        Assert.Equal(2, measured.LargestWindow);
+        Assert.Equal(1, measured.LiveMappingsAfter);
+    }
+
+    [Fact]
+    public void CoalescingListener_RefusedPlanThenSmallerView_ConvergesFromTheOldHistory()
+    {
+        var three = FlatView.Create([Ram(0, 0x1000, 0, region: "a"), Ram(0x2000, 0x1000, 0, region: "b"), Ram(0x4000, 0x1000, 0, region: "c")]); // [0x0, 0x1000), [0x2000, 0x3000), [0x4000, 0x5000)
+        var (listener, container, topology) = Coalescing(Apart, PlanOptions.Default, DmaBackendTraits.Type1 with { EntryLimit = 2 });
+
+        topology.Commit(three);
+        Assert.True(listener.LastPlans[container].ExceedsEntryLimit);
+        Assert.Equal([Mapping(0, 0x2000, 0), Mapping(0x2000, 0x4000, 0x2000)], container.Mappings); // A and B untouched
+        topology.Commit(Merged);
+
+        Assert.True(listener.LastPlans[container].IsEmpty);
+        Assert.Equal(container.Mappings, listener.HistoryOf(container));
+        Assert.Empty(listener.Failures);
+    }
+
     [Theory]
     [InlineData(false, true, MappingGranularity.PerRange)]
     [InlineData(false, false, MappingGranularity.RegionBoundaries)]
