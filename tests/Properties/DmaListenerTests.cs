@@ -48,15 +48,20 @@ public class DmaListenerTests
         return (listener, container, topology);
     }
 
+    private static (NaiveVfioListener Listener, MappingSetBackend Container, MemoryTopology Topology) Naive(FlatView? start = null, DmaOptions? options = null, DmaBackendTraits? traits = null)
+    {
+        var listener = new NaiveVfioListener(options ?? DmaOptions.Default);
+        var topology = new MemoryTopology(start);
+        topology.Register(listener);
+        var container = Container(traits: traits);
+        listener.AddContainer(container);
+        return (listener, container, topology);
+    }
+
     [Fact]
     public void NaiveVfioListener_MergeAPlusBIntoAPrime_UnmapsAUnmapsBMapsAPrime()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology();
-        topology.Register(listener);
-        topology.Commit(Apart);
+        var (listener, container, topology) = Naive(Apart);
 
         topology.Commit(Merged);
 
@@ -98,11 +103,7 @@ public class DmaListenerTests
     public void NaiveVfioListener_SeedStoryPamE8000ReadOnly_UnmapsMergedRangeAndMapsThree()
     {
         var (shadowed, readOnly) = SeedTrees();
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        var topology = new MemoryTopology(shadowed.Render());
-        topology.Register(listener);
-        listener.AddContainer(container);
+        var (listener, container, topology) = Naive(shadowed.Render());
         var before = container.Mappings.ToList();
 
         topology.Commit(readOnly.Render());
@@ -186,11 +187,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_HostPage64KiB_MapsOnlyTheAlignedInterior()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default with { HostPageSize = 0x1_0000 });
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology();
-        topology.Register(listener);
+        var (_, container, topology) = Naive(options: DmaOptions.Default with { HostPageSize = 0x1_0000 });
 
         topology.Commit(FlatView.Create([Ram(0x1000, 0x3_0000, 0x1000)])); // [0x1000, 0x31000)
 
@@ -200,11 +197,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_WholeSpaceRamRemovedWithUnmapAll_IssuesUnmapAll()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
-        topology.Register(listener);
+        var (listener, container, topology) = Naive(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
 
         topology.Commit(FlatView.Empty);
 
@@ -215,11 +208,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_WholeSpaceRamRemovedWithoutUnmapAll_IssuesTwoHalves()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container(traits: DmaBackendTraits.SplitCapable with { SupportsUnmapAll = false });
-        listener.AddContainer(container);
-        var topology = new MemoryTopology(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
-        topology.Register(listener);
+        var (listener, container, topology) = Naive(FlatView.Create([Ram(0, AddressSpace.End, 0)]), traits: DmaBackendTraits.SplitCapable with { SupportsUnmapAll = false }); // [0x0, 2^64)
 
         topology.Commit(FlatView.Empty);
 
@@ -353,11 +342,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_IommuSectionAddedAndRemoved_RegistersNotifierWithoutMap()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology();
-        topology.Register(listener);
+        var (listener, _, topology) = Naive();
         var iommu = new FlatRange(AddressRange.FromBounds(0, 0x1_0000_0000), "vtd-iommu", RegionKind.Iommu, 0); // [0x0, 0x1_0000_0000)
 
         topology.Commit(FlatView.Create([iommu]));
