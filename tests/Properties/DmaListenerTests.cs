@@ -447,6 +447,49 @@ public class DmaListenerTests
         }
     }
 
+    [Fact]
+    public void CoalescingListener_RandomTransactionsWithHotplug_EveryContainerTranslatesTheViewWithoutFailures()
+    {
+        const ulong Page = 0x1000;
+        const int Pages = 40;
+        var random = new Random(99);
+        for (int run = 0; run < 40; run++)
+        {
+            var listener = new CoalescingListener(DmaOptions.Default, PlanOptions.Default with { Granularity = run % 3 == 0 ? MappingGranularity.FixedGranule : MappingGranularity.PerRange, Granule = 0x4000 });
+            var naive = new NaiveVfioListener(DmaOptions.Default);
+            var topology = new MemoryTopology();
+            topology.Register(listener);
+            topology.Register(naive);
+            var naiveContainer = Container("naive");
+            naive.AddContainer(naiveContainer);
+            for (int step = 0; step < 30; step++)
+            {
+                if (random.Next(6) == 0)
+                {
+                    listener.AddContainer(Container($"c{step}", random.Next(2) == 0 ? DmaBackendTraits.Type1 : DmaBackendTraits.SplitCapable));
+                }
+
+                var ranges = RandomMappings(random, 0, Pages, Page).Select(m =>
+                    new FlatRange(m.Iova, m.Region, random.Next(8) == 0 ? RegionKind.Io : RegionKind.Ram, m.Offset, ReadOnly: !m.Writable, DirtyLogMask: (byte)random.Next(2)));
+                var view = FlatView.Create(ranges).Simplify();
+                topology.Commit(view);
+
+                var desired = DmaMap.Of(view, DmaOptions.Default);
+                Assert.Empty(listener.Failures);
+                Assert.All(naive.Log, c => Assert.True(c.Result.Succeeded, c.ToString()));
+                Assert.Equal(view, listener.View);
+                foreach (var container in listener.Containers.Append(naiveContainer))
+                {
+                    for (int k = 0; k < Pages; k++)
+                    {
+                        ulong a = (ulong)k * Page;
+                        Assert.Equal(desired.Translate(a), TranslateIn(container.Mappings, a));
+                    }
+                }
+            }
+        }
+    }
+
     private static List<DmaMapping> RandomMappings(Random random, ulong bas, int pages, ulong page)
     {
         var result = new List<DmaMapping>();
