@@ -16,7 +16,9 @@ namespace Verify.MemoryMap.Dma;
 /// <param name="LiveMappingsAfter">Live mappings in the container once the plan has run.</param>
 /// <param name="PeakLiveMappings">The most live mappings at any point of the plan (before it included).</param>
 /// <param name="ExceedsEntryLimit">Whether <paramref name="PeakLiveMappings"/> passes the backend's entry limit: such
-/// a plan must be refused as a whole, never half-applied.</param>
+/// a plan must be refused as a whole, never half-applied. When its new mappings alone would pass the limit (a fixed
+/// granule over a huge section) the planner does not list them: <paramref name="Operations"/> is empty and
+/// <paramref name="PeakLiveMappings"/> is the limit plus one, a lower bound.</param>
 public sealed record DmaPlan(
     ImmutableArray<DmaOperation> Operations,
     UInt128 CollateralBytes,

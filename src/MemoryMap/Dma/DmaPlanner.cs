@@ -133,18 +133,18 @@ public static class DmaPlanner
                 }
 
                 var covered = l.Iova.Intersect(d.Iova);
-                if (covered.Start > cursor)
+                if (covered.Start > cursor && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, covered.Start), options, splitPoints))
                 {
-                    AddPieces(fresh, d, AddressRange.FromBounds(cursor, covered.Start), options, splitPoints);
+                    return Unlistable(live.Count, options.Backend);
                 }
 
                 finished = covered.End >= d.Iova.End;
                 cursor = finished ? cursor : (ulong)covered.End;
             }
 
-            if (!finished)
+            if (!finished && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints))
             {
-                AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints);
+                return Unlistable(live.Count, options.Backend);
             }
         }
 
@@ -268,11 +268,26 @@ public static class DmaPlanner
         isOpen = false;
     }
 
-    private static void AddPieces(List<DmaMapping> fresh, in DmaMapping d, AddressRange piece, PlanOptions options, IReadOnlyList<ulong>? splitPoints)
+    // A plan whose new mappings alone pass the entry limit is refused without listing them: a fixed granule over
+    // a huge section (2^60 bytes in 2 MiB pieces) has more pieces than could ever be enumerated.
+    private static DmaPlan Unlistable(int liveCount, DmaBackendTraits backend) =>
+        new([], 0, 0, liveCount, (int)Math.Min(int.MaxValue, (long)backend.EntryLimit + 1), ExceedsEntryLimit: true);
+
+    // Returns false when the pieces would take the new mappings past the entry limit (see Unlistable).
+    private static bool AddPieces(List<DmaMapping> fresh, in DmaMapping d, AddressRange piece, PlanOptions options, IReadOnlyList<ulong>? splitPoints)
     {
         if (piece.IsEmpty)
         {
-            return;
+            return true;
+        }
+
+        if (options.Granularity == MappingGranularity.FixedGranule)
+        {
+            UInt128 pieces = ((piece.End - 1) / options.Granule) - (piece.Start / options.Granule) + 1;
+            if ((UInt128)fresh.Count + pieces > (UInt128)options.Backend.EntryLimit)
+            {
+                return false;
+            }
         }
 
         ulong start = piece.Start;
@@ -297,6 +312,7 @@ public static class DmaPlanner
         }
 
         fresh.Add(d.Clip(AddressRange.FromBounds(start, piece.End)));
+        return true;
     }
 
     private static int FirstAbove(IReadOnlyList<ulong> points, ulong value)

@@ -147,16 +147,21 @@ public static class CollateralOracle
         return best;
     }
 
-    /// <summary>The range starts and ends of a view, as cut points for the other members.</summary>
+    /// <summary>The range starts and ends of a view, and both rounded to the host page (where a section's mapped
+    /// interior begins and ends), as cut points for the other members.</summary>
     /// <param name="view">A view.</param>
+    /// <param name="hostPageSize">The listener's host page size.</param>
     /// <returns>Its boundaries.</returns>
-    public static IEnumerable<UInt128> Boundaries(FlatView view)
+    public static IEnumerable<UInt128> Boundaries(FlatView view, ulong hostPageSize)
     {
         ArgumentNullException.ThrowIfNull(view);
         foreach (var r in view.Ranges)
         {
-            yield return r.Range.Start;
-            yield return (UInt128)r.Range.Start + r.Range.Size;
+            UInt128 start = r.Range.Start, end = (UInt128)r.Range.Start + r.Range.Size;
+            yield return start;
+            yield return end;
+            yield return (start + hostPageSize - 1) / hostPageSize * hostPageSize;
+            yield return end / hostPageSize * hostPageSize;
         }
     }
 

@@ -38,7 +38,12 @@ public sealed record DmaCase(
     public DmaBackendTraits Traits => (SplitCapable ? DmaBackendTraits.SplitCapable : DmaBackendTraits.Type1) with { EntryLimit = EntryLimit };
 
     /// <summary>The coalescing listener's planning options.</summary>
-    public PlanOptions PlanOptions => new() { Granularity = Granularity, Granule = Math.Max(0x20_0000, HostPageSize), Backend = Traits };
+    public PlanOptions PlanOptions => new() { Granularity = Granularity, Granule = Granule, Backend = Traits };
+
+    /// <summary>The fixed granule: 2 MiB (virtio-mem's block size) on generated trees, 256 MiB (a memslot) on
+    /// realistic machines, whose gigabytes of RAM would otherwise give the page-by-page oracle thousands of
+    /// mappings to scan. Generated trees still reach unlistable granule splits through the 2^56-unit grids.</summary>
+    public ulong Granule => Layout is null ? Math.Max(0x20_0000, HostPageSize) : 0x1000_0000;
 
     /// <summary>Smaller variants: simpler options, fewer hotplugs, a smaller underlying case.</summary>
     /// <returns>Candidates.</returns>
@@ -47,6 +52,16 @@ public sealed record DmaCase(
         for (int i = 0; i < Hotplugs.Length; i++)
         {
             yield return this with { Hotplugs = Hotplugs.RemoveAt(i) };
+        }
+
+        // Removing a transaction moves the hot-plugs after it one earlier, so they still happen at the same point.
+        int count = Tree?.Operations.Length ?? Layout!.Operations.Length;
+        for (int i = 0; i < count; i++)
+        {
+            var hotplugs = Hotplugs.Select(h => h > i + 1 ? h - 1 : h).Distinct().ToImmutableArray();
+            yield return Tree is not null
+                ? this with { Tree = Tree with { Operations = Tree.Operations.RemoveAt(i) }, Hotplugs = hotplugs }
+                : this with { Layout = Layout! with { Operations = Layout.Operations.RemoveAt(i) }, Hotplugs = hotplugs };
         }
 
         if (Tree is not null)
@@ -75,7 +90,7 @@ public sealed record DmaCase(
     {
         var text = new StringBuilder();
         text.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"listener host-page=0x{HostPageSize:x} granularity={Granularity} backend={(SplitCapable ? "split-capable" : "type1")} entry-limit={EntryLimit}").AppendLine();
+            $"listener host-page=0x{HostPageSize:x} granularity={Granularity}{(Granularity == MappingGranularity.FixedGranule ? $"(0x{Granule:x})" : "")} backend={(SplitCapable ? "split-capable" : "type1")} entry-limit={EntryLimit}").AppendLine();
         text.AppendLine(Tree?.ToString() ?? Layout!.ToString());
         if (!Hotplugs.IsEmpty)
         {
