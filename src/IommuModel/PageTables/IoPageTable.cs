@@ -23,8 +23,7 @@ public sealed class IoPageTable
     internal const ulong TableBit = 2;
     internal const ulong ReadBit = 4;
     internal const ulong WriteBit = 8;
-    internal const int PhysicalBits = 52;
-    private const ulong AddressMask = ((1UL << PhysicalBits) - 1) & ~0xFFFUL;
+    private const ulong AddressMask = ((1UL << 52) - 1) & ~0xFFFUL;
     private const int Root = 0;
 
     private readonly PageTableFormat _format;
@@ -35,6 +34,8 @@ public sealed class IoPageTable
     private readonly Stack<int> _free = new();
     private readonly List<(ulong Iova, ulong Size, ulong Granule, long Count)> _splitPieces = [];
     private readonly List<List<int>> _flushQueue = [];
+    private readonly List<DmaWindow> _windows = [];
+    private readonly List<DmaWindow> _replacedInCall = [];
     private ulong[][] _tables = new ulong[16][];
     private int[] _liveEntries = new int[16];
     private ulong[] _tableIova = new ulong[16];
@@ -43,7 +44,6 @@ public sealed class IoPageTable
     private TableState[] _state = new TableState[16];
     private int _directorySize;
     private bool _recording;
-    private bool _overwroteInCall;
 
     /// <summary>Creates an empty page table (just the top table page) with its IOTLB.</summary>
     /// <param name="options">Format and policies.</param>
@@ -92,6 +92,11 @@ public sealed class IoPageTable
     /// <summary>Table pages ever allocated (live, awaiting sync and free for reuse).</summary>
     public int TablePagesAllocated => _directorySize;
 
+    /// <summary>Ranges the last map or unmap left without their translation for a while although the
+    /// call's result may keep it (legacy AMD overwrite of a larger leaf: the leaf is replaced by an empty
+    /// table before the new page is filled in). Empty when every store kept unchanged pages translating.</summary>
+    public IReadOnlyList<DmaWindow> LastCallWindows => _windows;
+
     /// <summary>PTE stores since the table was created.</summary>
     public long StoreCount { get; private set; }
 
@@ -111,7 +116,7 @@ public sealed class IoPageTable
             return new MapResult(Errno.EINVAL, 0);
         }
 
-        if ((UInt128)iova + size > _format.AddressLimit || (UInt128)pa + size > (UInt128)1 << PhysicalBits)
+        if ((UInt128)iova + size > _format.AddressLimit || (UInt128)pa + size > (UInt128)1 << _format.PhysicalAddressBits)
         {
             return new MapResult(Errno.ERANGE, 0);
         }
@@ -140,10 +145,13 @@ public sealed class IoPageTable
 
         _recording = false;
         _undo.Clear();
-        if (_overwroteInCall || _detachedInCall.Count > 0)
+        if (_replacedInCall.Count > 0)
         {
-            // Legacy drivers flush after replacing live entries; the destroyed tables are then safe to reuse.
-            Iotlb.InvalidateAfterMap(iova, size);
+            // Legacy drivers flush after replacing live entries, over everything replaced (a larger leaf
+            // reaches outside the map); the destroyed tables are then safe to reuse.
+            ulong low = Math.Min(iova, _replacedInCall.Min(r => r.Iova));
+            ulong high = Math.Max(iova + size, _replacedInCall.Max(r => r.Iova + r.Size));
+            Iotlb.InvalidateAfterMap(low, high - low);
             foreach (int table in _detachedInCall)
             {
                 FreeSubtree(table);
@@ -164,6 +172,7 @@ public sealed class IoPageTable
     public ulong Unmap(ulong iova, ulong size, UnmapGather gather)
     {
         ArgumentNullException.ThrowIfNull(gather);
+        _windows.Clear();
         if (size == 0 || ((iova | size) & (_format.Granule - 1)) != 0 || (UInt128)iova + size > _format.AddressLimit)
         {
             return 0;
@@ -322,7 +331,8 @@ public sealed class IoPageTable
         _undo.Clear();
         _allocatedInCall.Clear();
         _detachedInCall.Clear();
-        _overwroteInCall = false;
+        _replacedInCall.Clear();
+        _windows.Clear();
         _recording = true;
     }
 
@@ -340,7 +350,12 @@ public sealed class IoPageTable
                     case LiveLeafPolicy.Eexist: return Errno.EEXIST;
                     case LiveLeafPolicy.Eaddrinuse: return Errno.EADDRINUSE;
                     case LiveLeafPolicy.KeepOld: return Errno.None;
-                    default: _overwroteInCall = true; break; // AMD: the larger leaf is replaced by a table below.
+                    default:
+                        // AMD: the larger leaf is replaced by an empty table below; its pages fault until refilled.
+                        ulong span = 1UL << _format.LevelShift(level);
+                        _replacedInCall.Add(new DmaWindow(iova & ~(span - 1), span));
+                        _windows.Add(new DmaWindow(iova & ~(span - 1), span));
+                        break;
                 }
             }
 
@@ -372,6 +387,7 @@ public sealed class IoPageTable
             }
 
             _detachedInCall.Add(sub);
+            _replacedInCall.Add(new DmaWindow(iova, 1UL << _format.LevelShift(targetLevel)));
         }
         else if (old != 0)
         {
@@ -380,7 +396,9 @@ public sealed class IoPageTable
                 case LiveLeafPolicy.Eexist: return Errno.EEXIST;
                 case LiveLeafPolicy.Eaddrinuse: return Errno.EADDRINUSE;
                 case LiveLeafPolicy.KeepOld: return Errno.None;
-                default: _overwroteInCall = true; break;
+                default:
+                    _replacedInCall.Add(new DmaWindow(iova, 1UL << _format.LevelShift(targetLevel)));
+                    break;
             }
         }
 
@@ -398,6 +416,8 @@ public sealed class IoPageTable
         }
 
         _undo.Clear();
+        // Every live entry this call replaced changed for a while before the rollback put it back.
+        _windows.AddRange(_replacedInCall);
         // Pages allocated by this call were never linked outside it: they go straight back.
         foreach (int table in _allocatedInCall)
         {

@@ -69,6 +69,9 @@ public sealed record PageTableFormat
     /// <summary>The page-size bitmap the domain advertises: bit <c>s</c> set when 2^s is a leaf size.</summary>
     public ulong PageSizeBitmap { get; }
 
+    /// <summary>Output (physical) address width in bits: every mapped physical address is below 2^52 (LPAE / VT-d maximum).</summary>
+    public int PhysicalAddressBits => 52;
+
     /// <summary>The smallest page size.</summary>
     public ulong Granule => 1UL << GranuleShift;
 

@@ -54,6 +54,9 @@ public readonly record struct Translation(ulong Pa, Protection Protection)
 public readonly record struct PteStore(
     long Sequence, int TablePage, int Index, int Level, ulong Iova, ulong Span, ulong OldValue, ulong NewValue, bool Reachable)
 {
+    /// <summary>Whether the new word links a table page (so translations below it come from that table).</summary>
+    public bool LinksTable => (NewValue & IoPageTable.TableBit) != 0;
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"store #{Sequence} table {TablePage}[{Index}] level {Level} iova=0x{Iova:x} span={PageTableText.Size(Span)} 0x{OldValue:x} -> 0x{NewValue:x}{(Reachable ? "" : " (unlinked)")}";
@@ -88,4 +91,18 @@ public readonly record struct InvalidationCommand(InvalidationKind Kind, ulong I
     public override string ToString() => Kind == InvalidationKind.WholeDomain
         ? "inv whole-domain"
         : $"inv {Kind.ToString().ToLowerInvariant()} x{Count} iova=0x{Iova:x} size={PageTableText.Size(Size)} granule={PageTableText.Size(Granule)}";
+}
+
+/// <summary>A range an update left without translation for a while (a DMA window).</summary>
+/// <param name="Iova">First IOVA.</param>
+/// <param name="Size">Bytes.</param>
+public readonly record struct DmaWindow(ulong Iova, ulong Size)
+{
+    /// <summary>Whether the window holds <paramref name="address"/>.</summary>
+    /// <param name="address">An IOVA.</param>
+    /// <returns><see langword="true"/> inside.</returns>
+    public bool Contains(ulong address) => address >= Iova && address - Iova < Size;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"window [0x{Iova:x}..0x{(UInt128)Iova + Size:x})";
 }
