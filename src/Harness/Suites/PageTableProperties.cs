@@ -259,7 +259,7 @@ public static class PageTableProperties
         var labels = new Labels();
         foreach (var variant in c.Variants)
         {
-            var rig = new PageTableRig(variant);
+            var rig = new PageTableRig(variant) { TrackBefore = true };
             int step = 0;
             SortedLeaves after = SortedLeaves.Empty;
             var gaps = new List<(PteStore Store, ulong Iova, Translation Was, Translation? Seen)>();

@@ -43,6 +43,8 @@ public sealed class PageTableOracle
     private readonly PageTableFormat _format;
     private readonly ulong[] _sizesDescending;
     private Dictionary<ulong, OracleLeaf> _leaves = [];
+    private SortedSet<ulong> _starts = [];
+    private IReadOnlyList<OracleLeaf>? _sorted;
 
     /// <summary>An empty table for <paramref name="options"/>.</summary>
     /// <param name="options">Format and policies.</param>
@@ -62,7 +64,7 @@ public sealed class PageTableOracle
     public (ulong Iova, ulong Size) LastMapFlush { get; private set; }
 
     /// <summary>The live leaves in IOVA order.</summary>
-    public IReadOnlyList<OracleLeaf> Leaves => [.. _leaves.Values.OrderBy(l => l.Iova)];
+    public IReadOnlyList<OracleLeaf> Leaves => _sorted ??= [.. _starts.Select(start => _leaves[start])];
 
     /// <summary>Starts from a given set of leaves (for properties that seed the oracle from an observation).</summary>
     /// <param name="options">Format and policies.</param>
@@ -75,6 +77,7 @@ public sealed class PageTableOracle
         foreach (var leaf in leaves)
         {
             oracle._leaves[leaf.Iova] = leaf;
+            oracle._starts.Add(leaf.Iova);
         }
 
         return oracle;
@@ -174,12 +177,14 @@ public sealed class PageTableOracle
         }
 
         var next = new Dictionary<ulong, OracleLeaf>(_leaves);
+        var starts = new SortedSet<ulong>(_starts);
         bool replaced = false;
         ulong low = iova, high = iova + size;
         foreach (var (pageIova, pagePa, pageSize) in BestPages(_format, iova, pa, size))
         {
             var holder = LeafAt(next, pageIova) is { } found && found.Size >= pageSize ? found : (OracleLeaf?)null;
-            var inside = next.Values.Where(l => l.Iova >= pageIova && l.End <= pageIova + pageSize && l.Size < pageSize).ToList();
+            // Leaves inside the new page are smaller leaves starting in it (leaves never straddle an aligned block).
+            var inside = starts.GetViewBetween(pageIova, pageIova + pageSize - 1).Where(start => next[start].Size < pageSize).ToList();
             if (holder is { } live)
             {
                 switch (_options.LiveLeaf)
@@ -189,6 +194,7 @@ public sealed class PageTableOracle
                     case LiveLeafPolicy.KeepOld: continue;
                     default:
                         next.Remove(live.Iova);
+                        starts.Remove(live.Iova);
                         replaced = true;
                         low = Math.Min(low, live.Iova);
                         high = Math.Max(high, live.End);
@@ -202,18 +208,20 @@ public sealed class PageTableOracle
                     return new MapResult(Errno.EADDRINUSE, 0);
                 }
 
-                foreach (var leaf in inside)
+                foreach (ulong start in inside)
                 {
-                    next.Remove(leaf.Iova);
+                    next.Remove(start);
+                    starts.Remove(start);
                 }
 
                 replaced = true;
             }
 
             next[pageIova] = new OracleLeaf(pageIova, pageSize, pagePa, protection);
+            starts.Add(pageIova);
         }
 
-        _leaves = next;
+        (_leaves, _starts, _sorted) = (next, starts, null);
         LastMapReplacedLive = replaced;
         LastMapFlush = (low, high - low);
         return new MapResult(Errno.None, size);
@@ -238,9 +246,10 @@ public sealed class PageTableOracle
         {
             ulong left = size - done;
             ulong step;
+            _sorted = null;
             if (position == leaf.Iova && leaf.Size <= left)
             {
-                _leaves.Remove(leaf.Iova);
+                Remove(leaf.Iova);
                 removed.Add(new RemovedPiece(leaf.Iova, leaf.Size, leaf.Size));
                 step = leaf.Size;
             }
@@ -250,7 +259,7 @@ public sealed class PageTableOracle
             }
             else if (_options.Split == SplitPolicy.WholeLeaf)
             {
-                _leaves.Remove(leaf.Iova);
+                Remove(leaf.Iova);
                 removed.Add(new RemovedPiece(leaf.Iova, leaf.Size, leaf.Size));
                 step = leaf.Size;
             }
@@ -270,7 +279,7 @@ public sealed class PageTableOracle
 
     private void SplitOut(OracleLeaf leaf, ulong start, ulong end, List<RemovedPiece> removed)
     {
-        _leaves.Remove(leaf.Iova);
+        Remove(leaf.Iova);
         var smaller = _sizesDescending.Where(s => s < leaf.Size).ToList();
         // Kept parts become the largest smaller pages that fit; the cut part is removed in such pages too.
         foreach (var (from, to, keep) in new[] { (leaf.Iova, start, true), (start, end, false), (end, leaf.End, true) })
@@ -281,6 +290,7 @@ public sealed class PageTableOracle
                 if (keep)
                 {
                     _leaves[q] = new OracleLeaf(q, s, leaf.Pa + (q - leaf.Iova), leaf.Protection);
+                    _starts.Add(q);
                 }
                 else
                 {
@@ -290,6 +300,12 @@ public sealed class PageTableOracle
                 q += s;
             }
         }
+    }
+
+    private void Remove(ulong start)
+    {
+        _leaves.Remove(start);
+        _starts.Remove(start);
     }
 
     private OracleLeaf? LeafAt(Dictionary<ulong, OracleLeaf> leaves, ulong address)

@@ -73,7 +73,10 @@ public sealed class PageTableRig
     /// <summary>The reference command count.</summary>
     public InvalidationLedger Ledger { get; }
 
-    /// <summary>The oracle's leaves just before the current step (sorted).</summary>
+    /// <summary>Whether <see cref="Before"/> is kept (costs a copy of the leaves per step).</summary>
+    public bool TrackBefore { get; init; }
+
+    /// <summary>The oracle's leaves just before the current step (sorted), when <see cref="TrackBefore"/>.</summary>
     public SortedLeaves Before { get; private set; } = SortedLeaves.Empty;
 
     /// <summary>The operation being applied, or null between steps.</summary>
@@ -88,7 +91,11 @@ public sealed class PageTableRig
     public PageTableStep Apply(PageTableOp op)
     {
         ArgumentNullException.ThrowIfNull(op);
-        Before = new SortedLeaves(Oracle.Leaves);
+        if (TrackBefore)
+        {
+            Before = new SortedLeaves(Oracle.Leaves);
+        }
+
         Current = op;
         try
         {
