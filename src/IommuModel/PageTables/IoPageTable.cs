@@ -28,6 +28,8 @@ public sealed class IoPageTable
 
     private readonly PageTableFormat _format;
     private readonly int _top;
+    private readonly int[] _shift;
+    private readonly ulong _indexMask;
     private readonly List<(int Table, int Index, ulong Old)> _undo = [];
     private readonly List<int> _allocatedInCall = [];
     private readonly List<int> _detachedInCall = [];
@@ -59,6 +61,8 @@ public sealed class IoPageTable
         Options = options;
         _format = options.Format;
         _top = _format.Levels - 1;
+        _shift = [.. Enumerable.Range(0, _format.Levels).Select(_format.LevelShift)];
+        _indexMask = (ulong)_format.EntriesPerTable - 1;
         int root = NewTablePage(_top, 0, _format.TopEntries);
         Debug.Assert(root == Root, "the top table is table page 0");
         Iotlb = new Iotlb(this);
@@ -127,9 +131,20 @@ public sealed class IoPageTable
         {
             var (pageSize, count) = PageSizeChoice.Next(_format.PageSizeBitmap, position, physical, left);
             int level = _format.LevelOf(pageSize);
+            int lastTable = -1;
             for (ulong i = 0; i < count; i++)
             {
-                var error = MapOne(position, physical, level, protection);
+                // Fast path: the next page of a run sits in the next, empty entry of the same table page.
+                int index = IndexOf(position, level);
+                if (lastTable >= 0 && index != 0 && _tables[lastTable][index] == 0)
+                {
+                    Store(lastTable, index, LeafEntry(physical, protection));
+                    position += pageSize;
+                    physical += pageSize;
+                    continue;
+                }
+
+                var error = MapOne(position, physical, level, protection, out lastTable);
                 if (error != Errno.None)
                 {
                     Rollback();
@@ -252,11 +267,13 @@ public sealed class IoPageTable
             return null;
         }
 
-        int table = Root;
+        ulong[][] tables = _tables;
+        int[] shifts = _shift;
+        ulong[] words = tables[Root];
         for (int level = _top; ; level--)
         {
-            int shift = _format.LevelShift(level);
-            ulong entry = _tables[table][(int)((iova >> shift) & (ulong)(_format.EntriesPerTable - 1))];
+            int shift = shifts[level];
+            ulong entry = words[(int)((iova >> shift) & _indexMask)];
             if (entry == 0)
             {
                 return null;
@@ -267,7 +284,7 @@ public sealed class IoPageTable
                 return new Translation((entry & AddressMask) + (iova & ((1UL << shift) - 1)), ProtectionOf(entry));
             }
 
-            table = (int)(entry >> 12);
+            words = tables[(int)(entry >> 12)];
         }
     }
 
@@ -309,8 +326,7 @@ public sealed class IoPageTable
 
     internal ulong ReadEntry(int table, int index) => _tables[table][index];
 
-    internal int IndexOf(ulong iova, int level) =>
-        (int)((iova >> _format.LevelShift(level)) & (ulong)(_format.EntriesPerTable - 1));
+    internal int IndexOf(ulong iova, int level) => (int)((iova >> _shift[level]) & _indexMask);
 
     internal static Protection ProtectionOf(ulong entry) =>
         ((entry & ReadBit) != 0 ? Protection.Read : Protection.None) | ((entry & WriteBit) != 0 ? Protection.Write : Protection.None);
@@ -336,8 +352,9 @@ public sealed class IoPageTable
         _recording = true;
     }
 
-    private Errno MapOne(ulong iova, ulong pa, int targetLevel, Protection protection)
+    private Errno MapOne(ulong iova, ulong pa, int targetLevel, Protection protection, out int leafTable)
     {
+        leafTable = -1;
         int table = Root;
         for (int level = _top; level > targetLevel; level--)
         {
@@ -352,7 +369,7 @@ public sealed class IoPageTable
                     case LiveLeafPolicy.KeepOld: return Errno.None;
                     default:
                         // AMD: the larger leaf is replaced by an empty table below; its pages fault until refilled.
-                        ulong span = 1UL << _format.LevelShift(level);
+                        ulong span = 1UL << _shift[level];
                         _replacedInCall.Add(new DmaWindow(iova & ~(span - 1), span));
                         _windows.Add(new DmaWindow(iova & ~(span - 1), span));
                         break;
@@ -361,7 +378,7 @@ public sealed class IoPageTable
 
             if (entry == 0 || !IsTable(entry))
             {
-                int child = AllocateTablePage(level - 1, iova & ~((1UL << _format.LevelShift(level)) - 1));
+                int child = AllocateTablePage(level - 1, iova & ~((1UL << _shift[level]) - 1));
                 if (child < 0)
                 {
                     return Errno.ENOMEM;
@@ -387,7 +404,7 @@ public sealed class IoPageTable
             }
 
             _detachedInCall.Add(sub);
-            _replacedInCall.Add(new DmaWindow(iova, 1UL << _format.LevelShift(targetLevel)));
+            _replacedInCall.Add(new DmaWindow(iova, 1UL << _shift[targetLevel]));
         }
         else if (old != 0)
         {
@@ -397,12 +414,13 @@ public sealed class IoPageTable
                 case LiveLeafPolicy.Eaddrinuse: return Errno.EADDRINUSE;
                 case LiveLeafPolicy.KeepOld: return Errno.None;
                 default:
-                    _replacedInCall.Add(new DmaWindow(iova, 1UL << _format.LevelShift(targetLevel)));
+                    _replacedInCall.Add(new DmaWindow(iova, 1UL << _shift[targetLevel]));
                     break;
             }
         }
 
         Store(table, leafIndex, LeafEntry(pa, protection));
+        leafTable = table;
         return Errno.None;
     }
 
@@ -457,7 +475,7 @@ public sealed class IoPageTable
             level--;
         }
 
-        ulong span = 1UL << _format.LevelShift(level);
+        ulong span = 1UL << _shift[level];
         ulong leafIova = position & ~(span - 1);
         bool whole = position == leafIova && span <= left;
         if (!whole && Options.Split == SplitPolicy.Refuse)
@@ -518,7 +536,7 @@ public sealed class IoPageTable
     /// <c>[start, end)</c> is cut out of it; <see cref="ulong.MaxValue"/> when table pages ran out.</summary>
     private ulong BuildSplit(int level, ulong iova, ulong pa, Protection protection, ulong start, ulong end)
     {
-        ulong span = 1UL << _format.LevelShift(level);
+        ulong span = 1UL << _shift[level];
         if (end <= iova || start >= iova + span)
         {
             return LeafEntry(pa, protection);
@@ -544,7 +562,7 @@ public sealed class IoPageTable
             return ulong.MaxValue;
         }
 
-        ulong childSpan = 1UL << _format.LevelShift(level - 1);
+        ulong childSpan = 1UL << _shift[level - 1];
         for (int i = 0; i < _format.EntriesPerTable; i++)
         {
             ulong offset = (ulong)i * childSpan;
@@ -722,7 +740,7 @@ public sealed class IoPageTable
         if (Stored is { } observer)
         {
             int level = _tableLevel[table];
-            int shift = _format.LevelShift(level);
+            int shift = _shift[level];
             ulong iova = _tableIova[table] + ((ulong)index << shift);
             observer(new PteStore(sequence, table, index, level, iova, 1UL << shift, old, value, IsLinked(table)));
         }
@@ -745,7 +763,7 @@ public sealed class IoPageTable
     private void CollectLeaves(int table, ulong start, UInt128 end, List<PageTableLeaf> leaves)
     {
         int level = _tableLevel[table];
-        int shift = _format.LevelShift(level);
+        int shift = _shift[level];
         ulong span = 1UL << shift;
         ulong[] words = _tables[table];
         for (int i = 0; i < words.Length; i++)

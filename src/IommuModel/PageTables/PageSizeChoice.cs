@@ -25,8 +25,11 @@ public static class PageSizeChoice
             sizes &= UpTo(BitOperations.TrailingZeroCount(addrMerge));
         }
 
-        Preconditions.CheckArgumentRange(sizes != 0, nameof(size), size,
-            $"should hold a page of bitmap 0x{pageSizeBitmap:x} at iova 0x{iova:x}, pa 0x{pa:x}");
+        if (sizes == 0)
+        {
+            Preconditions.Throw(nameof(size), size, $"should hold a page of bitmap 0x{pageSizeBitmap:x} at iova 0x{iova:x}, pa 0x{pa:x}");
+        }
+
         int index = BitOperations.Log2(sizes);
         ulong pageSize = 1UL << index;
         ulong larger = pageSizeBitmap & ~UpTo(index);

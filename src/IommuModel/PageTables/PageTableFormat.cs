@@ -104,8 +104,11 @@ public sealed record PageTableFormat
     /// <exception cref="ArgumentOutOfRangeException">The size is not a leaf size of this format.</exception>
     public int LevelOf(ulong pageSize)
     {
-        Preconditions.CheckArgumentRange(BitOperations.IsPow2(pageSize) && (PageSizeBitmap & pageSize) != 0,
-            nameof(pageSize), pageSize, $"should be a leaf size of {Name} (bitmap 0x{PageSizeBitmap:x})");
+        if (!BitOperations.IsPow2(pageSize) || (PageSizeBitmap & pageSize) == 0)
+        {
+            Preconditions.Throw(nameof(pageSize), pageSize, $"should be a leaf size of {Name} (bitmap 0x{PageSizeBitmap:x})");
+        }
+
         return (BitOperations.Log2(pageSize) - GranuleShift) / BitsPerLevel;
     }
 
