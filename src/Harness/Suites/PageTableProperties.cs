@@ -74,6 +74,8 @@ public static class PageTableProperties
             labels.Add(rig.Oracle.Leaves.Any(l => l.Size == c.Options.Format.PageSizes[^1]) ? "largest leaf" : "");
         }
 
+        labels.Add(c.Options.Format.Granule == 0x1_0000 ? "64K granule" : "");
+        labels.Add(c.Maps.Any(m => m.End == c.Options.Format.AddressLimit) ? "map reaches the top of the address width" : "");
         return labels.Apply(true.ToProperty());
     }
 
@@ -120,6 +122,17 @@ public static class PageTableProperties
             labels.Add(best.Any(p => p.Size == format.PageSizes[^1]) ? "largest page used" : "");
             labels.Add(runs > 1 && best.Select(p => p.Size).Distinct().Count() > 1 ? "run stops at a larger-page boundary" : "");
             labels.Add(((map.Iova ^ map.Pa) & (format.PageSizes[^1] - 1)) != 0 ? "pa skewed from iova" : "");
+        }
+
+        // For unmap only the IOVA's alignment counts: the same choice with pa = iova.
+        foreach (var unmap in c.Unmaps.Where(u => u.Size > 0 && ((u.Iova | u.Size) & (format.Granule - 1)) == 0))
+        {
+            var (pageSize, count) = PageSizeChoice.Next(format.PageSizeBitmap, unmap.Iova, unmap.Iova, unmap.Size);
+            var best = PageTableOracle.BestPages(format, unmap.Iova, unmap.Iova, unmap.Size);
+            if (best.Take((int)Math.Min(count, (ulong)best.Count)).Any(p => p.Size != pageSize) || (count < (ulong)best.Count && best[(int)count].Size == pageSize))
+            {
+                throw new PageTableViolation($"{unmap} on {format.Name}: the kernel rule gives {count} x {PageTableText.Size(pageSize)} first, the brute force does not");
+            }
         }
 
         return labels.Apply(true.ToProperty());

@@ -251,7 +251,15 @@ public static class PageTableGenerators
             from offset in Gen.Choose(0, 15)
             from pages in Gen.Choose(1, 16)
             select (window + ((ulong)index * middle) + ((ulong)offset * g), (ulong)pages * g, "small");
-        return from shape in Gen.Frequency((2, superpage), (3, mid), (2, crossing), (3, small))
+        // At the top window: runs that end exactly at 2^48 / 2^57 (the last page of the width).
+        var top =
+            from middles in Gen.Choose(0, 2)
+            from granules in Gen.Choose(1, 3)
+            let iova = format.AddressLimit - ((ulong)middles * middle) - ((ulong)granules * g)
+            select (iova, format.AddressLimit - iova, "top");
+        bool atTop = window + (WindowLargestPages * largest) == format.AddressLimit;
+        var shapes = Gen.Frequency((2, superpage), (3, mid), (2, crossing), (3, small), (atTop ? 3 : 1, atTop ? top : small));
+        return from shape in shapes
                from skew in Gen.Frequency((8, Gen.Constant(0UL)), (1, Gen.Constant(g)), (1, Gen.Constant(middle)))
                from protection in Gen.Frequency(
                    (6, Gen.Constant(Protection.ReadWrite)), (2, Gen.Constant(Protection.Read)), (1, Gen.Constant(Protection.Write)))
