@@ -371,7 +371,7 @@ public static class PageTableProperties
                 if (freed.TryGetValue(store.TablePage, out var f) && (lazy || rig.Gather.ForcedSyncs == f.ForcedSyncs))
                 {
                     throw new PageTableViolation(
-                        $"step {step} under {rig.Variant}: table page {store.TablePage}, freed at step {f.Step}, was written ({store}) before any sync");
+                        $"{rig.Where(step, rig.Current!)}: table page {store.TablePage}, freed at step {f.Step}, was written ({store}) before any sync");
                 }
             };
             for (int i = 0; i < c.Ops.Length; i++)
