@@ -93,9 +93,10 @@ public static class PageTableGenerators
         }
 
         ulong granule = c.Options.Format.Granule;
+        var steps = c.Options.Format.PageSizes.Skip(1).Reverse().ToList();
         for (int i = 0; i < n; i++)
         {
-            foreach (var simpler in ShrinkOp(c.Ops[i], granule))
+            foreach (var simpler in ShrinkOp(c.Ops[i], granule, steps))
             {
                 yield return c with { Ops = c.Ops.SetItem(i, simpler) };
             }
@@ -118,11 +119,27 @@ public static class PageTableGenerators
         }
     }
 
-    private static IEnumerable<PageTableOp> ShrinkOp(PageTableOp op, ulong granule)
+    private static IEnumerable<PageTableOp> ShrinkOp(PageTableOp op, ulong granule, IReadOnlyList<ulong> steps)
     {
         switch (op)
         {
             case MapOp map:
+                // Trim a ragged front or tail to a superpage size, so superpage cases print as 1G/2M maps.
+                foreach (ulong step in steps)
+                {
+                    ulong front = (step - (map.Iova % step)) % step;
+                    if (front > 0 && front < map.Size)
+                    {
+                        yield return new MapOp(map.Iova + front, map.Pa + front, map.Size - front, map.Protection);
+                    }
+
+                    ulong tail = map.Size % step;
+                    if (tail > 0 && tail < map.Size)
+                    {
+                        yield return map with { Size = map.Size - tail };
+                    }
+                }
+
                 if (map.Size > granule)
                 {
                     yield return map with { Size = granule };
