@@ -84,6 +84,41 @@ public class PageTableExampleTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("arm-lpae-16k", SplitPolicy.Split, 0x4000UL, 2047)]
+    [InlineData("arm-lpae-16k", SplitPolicy.Refuse, 0UL, 1)]
+    [InlineData("arm-lpae-16k", SplitPolicy.WholeLeaf, 0x200_0000UL, 0)]
+    [InlineData("arm-lpae-64k", SplitPolicy.Split, 0x1_0000UL, 8191)]
+    [InlineData("arm-lpae-64k", SplitPolicy.Refuse, 0UL, 1)]
+    [InlineData("arm-lpae-64k", SplitPolicy.WholeLeaf, 0x2000_0000UL, 0)]
+    public void Unmap_OneGranuleInMiddleOfLargestLeaf_ReturnsWhatPolicySays(string formatName, SplitPolicy policy, ulong expectedReturn, int expectedLeaves)
+    {
+        var format = PageTableFormat.All.Single(f => f.Name == formatName);
+        var table = new IoPageTable(PageTableOptions.Default with { Format = format, Split = policy });
+        ulong largest = format.PageSizes[^1];
+        table.Map(largest, 4 * largest, largest, Protection.ReadWrite); // [32M, 64M) or [512M, 1G)
+
+        ulong returned = table.Unmap(largest + (largest / 2), format.Granule, new UnmapGather());
+
+        Assert.Equal(expectedReturn, returned);
+        Assert.Equal(expectedLeaves, table.Leaves().Count);
+    }
+
+    [Fact]
+    public void Map_LastPageOfFiveLevelWidth_TranslatesAndUnmaps()
+    {
+        var table = new IoPageTable(PageTableOptions.Default with { Format = PageTableFormat.X86_64FiveLevel });
+        const ulong lastPage = 0x1FF_FFFF_FFFF_F000;
+
+        var result = table.Map(lastPage, 0x1000, FourK, Protection.Read); // [0x1ff_ffff_ffff_f000, 2^57)
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(new Translation(0x1FFF, Protection.Read), table.Translate(lastPage + 0xFFF));
+        Assert.Null(table.Translate(0x200_0000_0000_0000)); // 2^57: past the width
+        Assert.Equal(FourK, table.Unmap(lastPage, FourK, new UnmapGather())); // [0x1ff_ffff_ffff_f000, 2^57)
+        Assert.Equal(1, table.TablePageCount); // the empty tables below the top were freed
+    }
+
+    [Theory]
     [InlineData(InvalidationMode.PerLeaf, 512)]
     [InlineData(InvalidationMode.Range, 1)]
     [InlineData(InvalidationMode.WholeDomainAboveThreshold, 1)]
