@@ -77,6 +77,12 @@ public sealed class Iotlb
 
             if ((entry & IoPageTable.TableBit) != 0)
             {
+                if (level == 0)
+                {
+                    // A table pointer at the leaf level: only a stale walk into a reused page reads this; the IOMMU faults.
+                    return null;
+                }
+
                 table = (int)(entry >> 12);
                 _walks[(level - 1, iova >> _format.LevelShift(level))] = table;
                 level--;

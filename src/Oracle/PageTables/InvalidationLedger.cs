@@ -8,7 +8,8 @@ namespace Verify.Oracle.PageTables;
 /// closes it too. Each closed gather costs, strict: per-leaf one command per granule, range one
 /// command, whole-domain one command once per-leaf would reach the threshold; lazy: nothing until the
 /// queue flush, which costs one command if anything was queued. A map that replaced live entries costs
-/// one command.
+/// one command. Freeing a table page adds no command: the gather's range command is a non-leaf
+/// invalidation, which also drops the walk-cache entries of the freed table's span.
 /// </summary>
 public sealed class InvalidationLedger
 {
