@@ -17,14 +17,6 @@ internal static class Preconditions
         }
     }
 
-    internal static void CheckState(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
-        }
-    }
-
     [DoesNotReturn]
     internal static void Throw(string paramName, object? actualValue, string expectation) =>
         throw new ArgumentOutOfRangeException(paramName, actualValue, expectation);

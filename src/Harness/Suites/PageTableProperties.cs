@@ -51,32 +51,46 @@ public static class PageTableProperties
         var labels = new Labels();
         foreach (var variant in c.Variants)
         {
-            var rig = new PageTableRig(variant);
-            for (int i = 0; i < c.Ops.Length; i++)
+            var rig = UnmapsAgainstOracle(c, variant, (unmap, leaf, returned) =>
             {
-                var leaf = c.Ops[i] is UnmapOp u ? rig.Oracle.LeafAt(u.Iova) : null;
-                var result = rig.ApplyAgreeing(i + 1, c.Ops[i]);
-                rig.CheckTranslations(i + 1, c.Ops[i]);
-                if (c.Ops[i] is UnmapOp unmap && leaf is { } l && (unmap.Iova != l.Iova || unmap.Size < l.Size))
+                if (leaf is { } l && (unmap.Iova != l.Iova || unmap.Size < l.Size))
                 {
                     labels.Add(variant.Split switch
                     {
-                        SplitPolicy.Split when result.UnmapReturned > 0 => "superpage split",
-                        SplitPolicy.WholeLeaf when result.UnmapReturned > unmap.Size => "whole-leaf over-unmap",
+                        SplitPolicy.Split when returned > 0 => "superpage split",
+                        SplitPolicy.WholeLeaf when returned > unmap.Size => "whole-leaf over-unmap",
                         SplitPolicy.Refuse => "refused partial unmap",
                         _ => "",
                     });
                 }
 
-                labels.Add(c.Ops[i] is UnmapOp { } hole && result.UnmapReturned < hole.Size && leaf is null ? "hole" : "");
-            }
-
+                labels.Add(returned < unmap.Size && leaf is null ? "hole" : "");
+            });
             labels.Add(rig.Oracle.Leaves.Any(l => l.Size == c.Options.Format.PageSizes[^1]) ? "largest leaf" : "");
         }
 
         labels.Add(c.Options.Format.Granule == 0x1_0000 ? "64K granule" : "");
         labels.Add(c.Maps.Any(m => m.End == c.Options.Format.AddressLimit) ? "map reaches the top of the address width" : "");
         return labels.Apply(true.ToProperty());
+    }
+
+    /// <summary>Runs one variant step by step: every result must agree with the oracle and every page must
+    /// translate as it says; <paramref name="onUnmap"/> sees each unmap with the leaf that held its first page.</summary>
+    private static PageTableRig UnmapsAgainstOracle(PageTableCase c, PageTableOptions variant, Action<UnmapOp, OracleLeaf?, ulong> onUnmap)
+    {
+        var rig = new PageTableRig(variant);
+        for (int i = 0; i < c.Ops.Length; i++)
+        {
+            var leaf = c.Ops[i] is UnmapOp u ? rig.Oracle.LeafAt(u.Iova) : null;
+            var result = rig.ApplyAgreeing(i + 1, c.Ops[i]);
+            rig.CheckTranslations(i + 1, c.Ops[i]);
+            if (c.Ops[i] is UnmapOp unmap)
+            {
+                onUnmap(unmap, leaf, result.UnmapReturned);
+            }
+        }
+
+        return rig;
     }
 
     private static Property PageSizeChoiceIsMaximal(PageTableCase c)
@@ -209,20 +223,16 @@ public static class PageTableProperties
         var labels = new Labels();
         foreach (var variant in c.Variants)
         {
-            var rig = new PageTableRig(variant);
-            for (int i = 0; i < c.Ops.Length; i++)
+            UnmapsAgainstOracle(c, variant, (unmap, leaf, _) =>
             {
-                var leaf = c.Ops[i] is UnmapOp u ? rig.Oracle.LeafAt(u.Iova) : null;
-                rig.ApplyAgreeing(i + 1, c.Ops[i]);
-                rig.CheckTranslations(i + 1, c.Ops[i]);
-                if (c.Ops[i] is UnmapOp unmap && leaf is { } l && unmap.Size % variant.Format.Granule == 0)
+                if (leaf is { } l && unmap.Size % variant.Format.Granule == 0)
                 {
                     labels.Add(unmap.Iova == l.Iova && unmap.Size >= l.Size ? "whole leaves"
                         : unmap.Iova == l.Iova ? "partial at start of leaf"
                         : unmap.Iova + unmap.Size == l.End ? "partial at end of leaf"
                         : "partial in middle of leaf");
                 }
-            }
+            });
         }
 
         return labels.Apply(true.ToProperty());
