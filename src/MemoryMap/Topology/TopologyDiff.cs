@@ -27,9 +27,13 @@ public static class TopologyDiff
     /// <returns>Deletes first, then nops/log events/adds, each pass in ascending address order.</returns>
     public static ImmutableArray<TopologyEvent> Compute(FlatView oldView, FlatView newView)
     {
-        var sink = new CollectingSink(includeNops: true);
-        Walk(oldView, newView, ref sink);
-        return sink.Events.DrainToImmutable();
+        ArgumentNullException.ThrowIfNull(oldView);
+        ArgumentNullException.ThrowIfNull(newView);
+
+        // Pass 2 reports one nop or add per new range, plus the log events.
+        var collector = new Collector(laterCapacity: newView.Count, includeNops: true);
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref collector);
+        return collector.ToImmutable();
     }
 
     /// <summary>Only the callbacks that change something: deletes, adds and log events, no nops. Allocation is
@@ -39,9 +43,11 @@ public static class TopologyDiff
     /// <returns>The changes in callback order.</returns>
     public static ImmutableArray<TopologyEvent> Changes(FlatView oldView, FlatView newView)
     {
-        var sink = new CollectingSink(includeNops: false);
-        Walk(oldView, newView, ref sink);
-        return sink.Events.DrainToImmutable();
+        ArgumentNullException.ThrowIfNull(oldView);
+        ArgumentNullException.ThrowIfNull(newView);
+        var collector = new Collector(laterCapacity: 0, includeNops: false);
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref collector);
+        return collector.ToImmutable();
     }
 
     /// <summary>The callbacks a listener registered now receives: <c>region_add</c> for every range of
@@ -70,73 +76,137 @@ public static class TopologyDiff
     {
         ArgumentNullException.ThrowIfNull(oldView);
         ArgumentNullException.ThrowIfNull(newView);
-        Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: false, ref sink);
-        Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: true, ref sink);
+        var deleting = new DeletingPass<TSink>(ref sink);
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref deleting);
+        var adding = new AddingPass<TSink>(ref sink);
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref adding);
     }
 
-    private static void Pass<TSink>(ReadOnlySpan<FlatRange> old, ReadOnlySpan<FlatRange> now, bool adding, ref TSink sink)
-        where TSink : ISink
+    /// <summary>The merge-walk both passes share: each step is an old range alone (deleted), an equal pair
+    /// (kept) or a new range alone (added), in ascending address order. An old and a new range at the same
+    /// start that are not equal are two steps, the old one first.</summary>
+    private static void Steps<TStep>(ReadOnlySpan<FlatRange> old, ReadOnlySpan<FlatRange> now, ref TStep step)
+        where TStep : IStep, allows ref struct
     {
         int iold = 0, inew = 0;
-        while (iold < old.Length || inew < now.Length)
+        while (iold < old.Length && inew < now.Length)
         {
-            if (iold < old.Length
-                && (inew >= now.Length
-                    || old[iold].Range.Start < now[inew].Range.Start
-                    || (old[iold].Range.Start == now[inew].Range.Start && !FlatRange.FlatRangeEqual(old[iold], now[inew]))))
+            ref readonly var o = ref old[iold];
+            ref readonly var n = ref now[inew];
+            if (o.Range.Start > n.Range.Start)
             {
-                // In old but not in new, or in both with changed attributes.
-                if (!adding)
-                {
-                    sink.On(new TopologyEvent(TopologyEventKind.Delete, old[iold]));
-                }
-
-                iold++;
+                step.Added(n);
+                inew++;
             }
-            else if (iold < old.Length && inew < now.Length && FlatRange.FlatRangeEqual(old[iold], now[inew]))
+            else if (o.Range.Start == n.Range.Start && FlatRange.FlatRangeEqual(o, n))
             {
-                // In both and unchanged, except perhaps for dirty logging.
-                if (adding)
-                {
-                    ref readonly var o = ref old[iold];
-                    ref readonly var n = ref now[inew];
-                    sink.On(new TopologyEvent(TopologyEventKind.Nop, n));
-                    if ((n.DirtyLogMask & ~o.DirtyLogMask) != 0)
-                    {
-                        sink.On(new TopologyEvent(TopologyEventKind.LogStart, n, o.DirtyLogMask, n.DirtyLogMask));
-                    }
-
-                    if ((o.DirtyLogMask & ~n.DirtyLogMask) != 0)
-                    {
-                        sink.On(new TopologyEvent(TopologyEventKind.LogStop, n, o.DirtyLogMask, n.DirtyLogMask));
-                    }
-                }
-
+                step.Kept(o, n);
                 iold++;
                 inew++;
             }
             else
             {
-                if (adding)
-                {
-                    sink.On(new TopologyEvent(TopologyEventKind.Add, now[inew]));
-                }
-
-                inew++;
+                // Before the new range, or at its start with changed attributes.
+                step.Deleted(o);
+                iold++;
             }
+        }
+
+        for (; iold < old.Length; iold++)
+        {
+            step.Deleted(old[iold]);
+        }
+
+        for (; inew < now.Length; inew++)
+        {
+            step.Added(now[inew]);
         }
     }
 
-    private struct CollectingSink(bool includeNops) : ISink
+    /// <summary>The callbacks pass 2 makes for an equal pair: a nop, then log_start and log_stop as the
+    /// dirty mask gained and lost bits.</summary>
+    private static void OnKept<TSink>(in FlatRange o, in FlatRange n, bool includeNop, ref TSink sink)
+        where TSink : ISink, allows ref struct
     {
-        public ImmutableArray<TopologyEvent>.Builder Events = ImmutableArray.CreateBuilder<TopologyEvent>();
-
-        public readonly void On(in TopologyEvent e)
+        if (includeNop)
         {
-            if (includeNops || e.Kind != TopologyEventKind.Nop)
-            {
-                Events.Add(e);
-            }
+            sink.On(new TopologyEvent(TopologyEventKind.Nop, n));
+        }
+
+        if ((n.DirtyLogMask & ~o.DirtyLogMask) != 0)
+        {
+            sink.On(new TopologyEvent(TopologyEventKind.LogStart, n, o.DirtyLogMask, n.DirtyLogMask));
+        }
+
+        if ((o.DirtyLogMask & ~n.DirtyLogMask) != 0)
+        {
+            sink.On(new TopologyEvent(TopologyEventKind.LogStop, n, o.DirtyLogMask, n.DirtyLogMask));
+        }
+    }
+
+    private interface IStep
+    {
+        void Deleted(in FlatRange o);
+
+        void Kept(in FlatRange o, in FlatRange n);
+
+        void Added(in FlatRange n);
+    }
+
+    /// <summary>Pass 1: only deletes.</summary>
+    private ref struct DeletingPass<TSink>(ref TSink sink) : IStep
+        where TSink : ISink
+    {
+        private ref TSink _sink = ref sink;
+
+        public readonly void Deleted(in FlatRange o) => _sink.On(new TopologyEvent(TopologyEventKind.Delete, o));
+
+        public readonly void Kept(in FlatRange o, in FlatRange n)
+        {
+        }
+
+        public readonly void Added(in FlatRange n)
+        {
+        }
+    }
+
+    /// <summary>Pass 2: nops with their log events, and adds.</summary>
+    private ref struct AddingPass<TSink>(ref TSink sink) : IStep
+        where TSink : ISink
+    {
+        private ref TSink _sink = ref sink;
+
+        public readonly void Deleted(in FlatRange o)
+        {
+        }
+
+        public readonly void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: true, ref _sink);
+
+        public readonly void Added(in FlatRange n) => _sink.On(new TopologyEvent(TopologyEventKind.Add, n));
+    }
+
+    /// <summary>Both passes in one walk: the steps are the same in both, so the deletes (pass 1) and the
+    /// rest (pass 2) are collected side by side and joined, which reads each view once.</summary>
+    private struct Collector(int laterCapacity, bool includeNops) : IStep, ISink
+    {
+        private readonly ImmutableArray<TopologyEvent>.Builder _deletes = ImmutableArray.CreateBuilder<TopologyEvent>();
+        private readonly ImmutableArray<TopologyEvent>.Builder _later = ImmutableArray.CreateBuilder<TopologyEvent>(laterCapacity);
+
+        public readonly void Deleted(in FlatRange o) => _deletes.Add(new TopologyEvent(TopologyEventKind.Delete, o));
+
+        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNops, ref this);
+
+        public readonly void Added(in FlatRange n) => _later.Add(new TopologyEvent(TopologyEventKind.Add, n));
+
+        // Receives what OnKept reports for a kept pair.
+        public readonly void On(in TopologyEvent e) => _later.Add(e);
+
+        public readonly ImmutableArray<TopologyEvent> ToImmutable()
+        {
+            var events = ImmutableArray.CreateBuilder<TopologyEvent>(_deletes.Count + _later.Count);
+            events.AddRange(_deletes);
+            events.AddRange(_later);
+            return events.MoveToImmutable();
         }
     }
 }
