@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.MemoryMap.Topology;
@@ -30,10 +31,14 @@ public static class TopologyDiff
         ArgumentNullException.ThrowIfNull(oldView);
         ArgumentNullException.ThrowIfNull(newView);
 
-        // Pass 2 reports one nop or add per new range, plus the log events.
-        var collector = new Collector(laterCapacity: newView.Count, includeNops: true);
-        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref collector);
-        return collector.ToImmutable();
+        // With nops the result is as large as the views: count first and fill an array of the exact size,
+        // rather than grow builders to twice that and copy.
+        var counter = new Counter();
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref counter);
+        var events = new TopologyEvent[counter.Deletes + counter.Later];
+        var filler = new Filler(events, counter.Deletes);
+        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref filler);
+        return ImmutableCollectionsMarshal.AsImmutableArray(events);
     }
 
     /// <summary>Only the callbacks that change something: deletes, adds and log events, no nops. Allocation is
@@ -45,7 +50,7 @@ public static class TopologyDiff
     {
         ArgumentNullException.ThrowIfNull(oldView);
         ArgumentNullException.ThrowIfNull(newView);
-        var collector = new Collector(laterCapacity: 0, includeNops: false);
+        var collector = new Collector();
         Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref collector);
         return collector.ToImmutable();
     }
@@ -185,20 +190,21 @@ public static class TopologyDiff
         public readonly void Added(in FlatRange n) => _sink.On(new TopologyEvent(TopologyEventKind.Add, n));
     }
 
-    /// <summary>Both passes in one walk: the steps are the same in both, so the deletes (pass 1) and the
-    /// rest (pass 2) are collected side by side and joined, which reads each view once.</summary>
-    private struct Collector(int laterCapacity, bool includeNops) : IStep, ISink
+    /// <summary>Both passes in one walk, without nops: the steps are the same in both passes, so the deletes
+    /// (pass 1) and the log events and adds (pass 2) are collected side by side and joined, which reads each
+    /// view once and allocates in proportion to the changes.</summary>
+    private struct Collector() : IStep, ISink
     {
         private readonly ImmutableArray<TopologyEvent>.Builder _deletes = ImmutableArray.CreateBuilder<TopologyEvent>();
-        private readonly ImmutableArray<TopologyEvent>.Builder _later = ImmutableArray.CreateBuilder<TopologyEvent>(laterCapacity);
+        private readonly ImmutableArray<TopologyEvent>.Builder _later = ImmutableArray.CreateBuilder<TopologyEvent>();
 
         public readonly void Deleted(in FlatRange o) => _deletes.Add(new TopologyEvent(TopologyEventKind.Delete, o));
 
-        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNops, ref this);
+        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: false, ref this);
 
         public readonly void Added(in FlatRange n) => _later.Add(new TopologyEvent(TopologyEventKind.Add, n));
 
-        // Receives what OnKept reports for a kept pair.
+        // Receives the log events OnKept reports for a kept pair.
         public readonly void On(in TopologyEvent e) => _later.Add(e);
 
         public readonly ImmutableArray<TopologyEvent> ToImmutable()
@@ -208,5 +214,35 @@ public static class TopologyDiff
             events.AddRange(_later);
             return events.MoveToImmutable();
         }
+    }
+
+    /// <summary>Counts what pass 1 and pass 2 report, nops included.</summary>
+    private struct Counter : IStep
+    {
+        public int Deletes;
+        public int Later;
+
+        public void Deleted(in FlatRange o) => Deletes++;
+
+        public void Kept(in FlatRange o, in FlatRange n) =>
+            Later += 1 + ((n.DirtyLogMask & ~o.DirtyLogMask) != 0 ? 1 : 0) + ((o.DirtyLogMask & ~n.DirtyLogMask) != 0 ? 1 : 0);
+
+        public void Added(in FlatRange n) => Later++;
+    }
+
+    /// <summary>Writes both passes, nops included, into an array sized by <see cref="Counter"/>: deletes
+    /// from the front, the rest after them.</summary>
+    private struct Filler(TopologyEvent[] events, int deletes) : IStep, ISink
+    {
+        private int _nextDelete;
+        private int _nextLater = deletes;
+
+        public void Deleted(in FlatRange o) => events[_nextDelete++] = new TopologyEvent(TopologyEventKind.Delete, o);
+
+        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: true, ref this);
+
+        public void Added(in FlatRange n) => events[_nextLater++] = new TopologyEvent(TopologyEventKind.Add, n);
+
+        public void On(in TopologyEvent e) => events[_nextLater++] = e;
     }
 }
