@@ -27,6 +27,17 @@ internal sealed class CoveredIntervals
     {
         System.Diagnostics.Debug.Assert(end > start && end <= AddressSpace.End, "a claim is a non-empty span");
 
+        // Most claims touch nothing covered: the interval starting last at or before the claim's end is then
+        // clear of its start, and one descent inserts the claim whole.
+        int lastBefore = LastStartingAtOrBefore(end > ulong.MaxValue ? ulong.MaxValue : (ulong)end);
+        if (lastBefore == Nil || (UInt128)_nodes[lastBefore].Last + 1 < start)
+        {
+            gaps.Add(Gap(start, end));
+            int node = NewNode(start, (ulong)(end - 1));
+            _root = Insert(_root, node);
+            return;
+        }
+
         // Intervals starting in [start, end] overlap the claim or touch its end; the one before may touch its start.
         Split(_root, start, out int before, out int rest);
         int touching, after;
@@ -135,6 +146,53 @@ internal sealed class CoveredIntervals
 
         _nodes[high].Left = Join(low, _nodes[high].Left);
         return high;
+    }
+
+    private int LastStartingAtOrBefore(ulong bound)
+    {
+        int found = Nil;
+        for (int node = _root; node != Nil;)
+        {
+            if (_nodes[node].Start <= bound)
+            {
+                found = node;
+                node = _nodes[node].Right;
+            }
+            else
+            {
+                node = _nodes[node].Left;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Inserts a node whose interval overlaps and touches nothing in the subtree.</summary>
+    private int Insert(int subtree, int node)
+    {
+        if (subtree == Nil)
+        {
+            return node;
+        }
+
+        if (_nodes[node].Priority > _nodes[subtree].Priority)
+        {
+            Split(subtree, _nodes[node].Start, out int below, out int above);
+            _nodes[node].Left = below;
+            _nodes[node].Right = above;
+            return node;
+        }
+
+        if (_nodes[node].Start < _nodes[subtree].Start)
+        {
+            _nodes[subtree].Left = Insert(_nodes[subtree].Left, node);
+        }
+        else
+        {
+            _nodes[subtree].Right = Insert(_nodes[subtree].Right, node);
+        }
+
+        return subtree;
     }
 
     private int RightmostOf(int node)

@@ -20,7 +20,8 @@ internal sealed class RegionRenderer
     private readonly CoveredIntervals _covered = new();
     private readonly List<FlatRange> _pieces = [];
     private readonly List<AddressRange> _gaps = [];
-    private readonly HashSet<string> _path = new(StringComparer.Ordinal);
+    // By reference: a tree hands out one instance per name, and hashing the instance is cheaper than the name.
+    private readonly HashSet<MemoryRegion> _path = new(ReferenceEqualityComparer.Instance);
 
     private RegionRenderer(RegionTree tree) => _tree = tree;
 
@@ -71,7 +72,7 @@ internal sealed class RegionRenderer
             return;
         }
 
-        if (!_path.Add(name))
+        if (!_path.Add(region))
         {
             throw new InvalidOperationException($"region '{name}' contains itself through placements or aliases; a region tree must be acyclic");
         }
@@ -95,7 +96,7 @@ internal sealed class RegionRenderer
             }
         }
 
-        _path.Remove(name);
+        _path.Remove(region);
     }
 
     private void Claim(MemoryRegion region, int priority, Int128 basePoint, ulong start, UInt128 end, bool readOnly, bool nonVolatile, bool unmergeable)
