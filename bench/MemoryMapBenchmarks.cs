@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
+using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 
@@ -12,6 +13,7 @@ namespace Verify.Bench;
 /// reads both diff inputs once, so the ratio column says how far each is from the memory-bandwidth bound.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class MemoryMapBenchmarks
 {
@@ -20,6 +22,7 @@ public class MemoryMapBenchmarks
     private FlatView _old = FlatView.Empty;
     private FlatView _new = FlatView.Empty;
     private FlatView _mergeable = FlatView.Empty;
+    private AddressRange[] _mergedRuns = [];
 
     [GlobalSetup]
     public void Setup()
@@ -34,9 +37,11 @@ public class MemoryMapBenchmarks
             throw new InvalidOperationException("workload shape broken: the diff input should be simplified and the simplify input not");
         }
 
+        var simplified = _mergeable.Simplify();
+        _mergedRuns = simplified.Ranges.Where(r => _mergeable[_mergeable.IndexOf(r.Range.Start)].Range != r.Range).Select(r => r.Range).ToArray();
         var events = TopologyDiff.Changes(_old, _new);
         Console.WriteLine($"// workload: old {_old.Count:N0} ranges, new {_new.Count:N0} ranges, {changes.Total:N0} changed ({changes}); " +
-            $"{events.Length:N0} change events; simplify {_mergeable.Count:N0} -> {_mergeable.Simplify().Count:N0} ranges");
+            $"{events.Length:N0} change events; simplify {_mergeable.Count:N0} -> {simplified.Count:N0} ranges ({_mergedRuns.Length:N0} merged runs)");
     }
 
     [Benchmark(Baseline = true)]
@@ -62,6 +67,20 @@ public class MemoryMapBenchmarks
 
     [Benchmark]
     public FlatView Simplify() => _mergeable.Simplify();
+
+    /// <summary>Only the AddressRange constructions Simplify makes (one per merged run): the constructor
+    /// validates and formats its message on every call, so this is the share that validation costs.</summary>
+    [Benchmark]
+    public ulong Simplify_AddressRangeShare()
+    {
+        ulong sum = 0;
+        foreach (var run in _mergedRuns)
+        {
+            sum += new AddressRange(run.Start, run.Size).Start;
+        }
+
+        return sum;
+    }
 
     // Touches every field flatrange_equal compares: start, size, offset, the flags and the region name by
     // reference (the diff's ordinal comparison stops at reference equality, so reading the characters would

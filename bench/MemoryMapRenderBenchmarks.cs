@@ -7,6 +7,7 @@ namespace Verify.Bench;
 
 /// <summary>Render of a region tree with 100,000 leaf regions, with and without the simplify QEMU always runs.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class MemoryMapRenderBenchmarks
 {
