@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Verify.MemoryMap.Flat;
@@ -11,7 +12,8 @@ namespace Verify.MemoryMap.Topology;
 /// changed) for equal pairs and <c>region_add</c> for every new range without an equal old one.
 /// </summary>
 /// <remarks>Each pass is one linear walk, O(n + m). The value form allocates one event per callback; the
-/// streaming form (<see cref="Walk"/>) allocates nothing.</remarks>
+/// streaming form (<see cref="Walk"/>) allocates nothing but two bits per new range, borrowed from the shared
+/// array pool.</remarks>
 public static class TopologyDiff
 {
     /// <summary>Receives the callbacks of <see cref="Walk"/>.</summary>
@@ -81,10 +83,45 @@ public static class TopologyDiff
     {
         ArgumentNullException.ThrowIfNull(oldView);
         ArgumentNullException.ThrowIfNull(newView);
-        var deleting = new DeletingPass<TSink>(ref sink);
-        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref deleting);
-        var adding = new AddingPass<TSink>(ref sink);
-        Steps(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), ref adding);
+        var now = newView.Ranges.AsSpan();
+
+        // Pass 1 compares every pair; besides reporting the deletes it marks which new ranges are kept and
+        // which of those changed their dirty mask, so that pass 2 reads only the new view (and an old range
+        // only where a log event needs its mask). The marks come from the shared pool and go back to it.
+        int words = (now.Length + 63) >> 6;
+        ulong[] marks = ArrayPool<ulong>.Shared.Rent(2 * words);
+        try
+        {
+            var kept = marks.AsSpan(0, words);
+            var maskChanged = marks.AsSpan(words, words);
+            kept.Clear();
+            maskChanged.Clear();
+            var deleting = new DeletingPass<TSink>(ref sink, kept, maskChanged);
+            Steps(oldView.Ranges.AsSpan(), now, ref deleting);
+
+            for (int i = 0; i < now.Length; i++)
+            {
+                ref readonly var n = ref now[i];
+                ulong bit = 1UL << i;
+                if ((kept[i >> 6] & bit) == 0)
+                {
+                    sink.On(new TopologyEvent(TopologyEventKind.Add, n));
+                }
+                else if ((maskChanged[i >> 6] & bit) == 0)
+                {
+                    sink.On(new TopologyEvent(TopologyEventKind.Nop, n));
+                }
+                else
+                {
+                    // A kept pair has equal ranges, so the old range starts where the new one does.
+                    OnKept(oldView[oldView.IndexOf(n.Range.Start)], n, includeNop: true, ref sink);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(marks);
+        }
     }
 
     /// <summary>The merge-walk both passes share: each step is an old range alone (deleted), an equal pair
@@ -105,7 +142,7 @@ public static class TopologyDiff
             }
             else if (o.Range.Start == n.Range.Start && FlatRange.FlatRangeEqual(o, n))
             {
-                step.Kept(o, n);
+                step.Kept(o, n, inew);
                 iold++;
                 inew++;
             }
@@ -153,41 +190,33 @@ public static class TopologyDiff
     {
         void Deleted(in FlatRange o);
 
-        void Kept(in FlatRange o, in FlatRange n);
+        void Kept(in FlatRange o, in FlatRange n, int newIndex);
 
         void Added(in FlatRange n);
     }
 
-    /// <summary>Pass 1: only deletes.</summary>
-    private ref struct DeletingPass<TSink>(ref TSink sink) : IStep
+    /// <summary>Pass 1: reports deletes, and marks kept new ranges and those whose dirty mask changed.</summary>
+    private ref struct DeletingPass<TSink>(ref TSink sink, Span<ulong> kept, Span<ulong> maskChanged) : IStep
         where TSink : ISink
     {
         private ref TSink _sink = ref sink;
+        private readonly Span<ulong> _kept = kept;
+        private readonly Span<ulong> _maskChanged = maskChanged;
 
         public readonly void Deleted(in FlatRange o) => _sink.On(new TopologyEvent(TopologyEventKind.Delete, o));
 
-        public readonly void Kept(in FlatRange o, in FlatRange n)
+        public readonly void Kept(in FlatRange o, in FlatRange n, int newIndex)
         {
+            _kept[newIndex >> 6] |= 1UL << newIndex;
+            if (o.DirtyLogMask != n.DirtyLogMask)
+            {
+                _maskChanged[newIndex >> 6] |= 1UL << newIndex;
+            }
         }
 
         public readonly void Added(in FlatRange n)
         {
         }
-    }
-
-    /// <summary>Pass 2: nops with their log events, and adds.</summary>
-    private ref struct AddingPass<TSink>(ref TSink sink) : IStep
-        where TSink : ISink
-    {
-        private ref TSink _sink = ref sink;
-
-        public readonly void Deleted(in FlatRange o)
-        {
-        }
-
-        public readonly void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: true, ref _sink);
-
-        public readonly void Added(in FlatRange n) => _sink.On(new TopologyEvent(TopologyEventKind.Add, n));
     }
 
     /// <summary>Both passes in one walk, without nops: the steps are the same in both passes, so the deletes
@@ -200,7 +229,7 @@ public static class TopologyDiff
 
         public readonly void Deleted(in FlatRange o) => _deletes.Add(new TopologyEvent(TopologyEventKind.Delete, o));
 
-        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: false, ref this);
+        public void Kept(in FlatRange o, in FlatRange n, int newIndex) => OnKept(o, n, includeNop: false, ref this);
 
         public readonly void Added(in FlatRange n) => _later.Add(new TopologyEvent(TopologyEventKind.Add, n));
 
@@ -224,7 +253,7 @@ public static class TopologyDiff
 
         public void Deleted(in FlatRange o) => Deletes++;
 
-        public void Kept(in FlatRange o, in FlatRange n) =>
+        public void Kept(in FlatRange o, in FlatRange n, int newIndex) =>
             Later += 1 + ((n.DirtyLogMask & ~o.DirtyLogMask) != 0 ? 1 : 0) + ((o.DirtyLogMask & ~n.DirtyLogMask) != 0 ? 1 : 0);
 
         public void Added(in FlatRange n) => Later++;
@@ -239,7 +268,7 @@ public static class TopologyDiff
 
         public void Deleted(in FlatRange o) => events[_nextDelete++] = new TopologyEvent(TopologyEventKind.Delete, o);
 
-        public void Kept(in FlatRange o, in FlatRange n) => OnKept(o, n, includeNop: true, ref this);
+        public void Kept(in FlatRange o, in FlatRange n, int newIndex) => OnKept(o, n, includeNop: true, ref this);
 
         public void Added(in FlatRange n) => events[_nextLater++] = new TopologyEvent(TopologyEventKind.Add, n);
 
