@@ -124,9 +124,9 @@ public static class TopologyDiff
         }
     }
 
-    /// <summary>The merge-walk both passes share: each step is an old range alone (deleted), an equal pair
-    /// (kept) or a new range alone (added), in ascending address order. An old and a new range at the same
-    /// start that are not equal are two steps, the old one first.</summary>
+    /// <summary>QEMU's merge-walk, which both passes take step for step: each step is an old range alone
+    /// (deleted), an equal pair (kept) or a new range alone (added), in ascending address order. An old and a
+    /// new range at the same start that are not equal are two steps, the old one first.</summary>
     private static void Steps<TStep>(ReadOnlySpan<FlatRange> old, ReadOnlySpan<FlatRange> now, ref TStep step)
         where TStep : IStep, allows ref struct
     {
