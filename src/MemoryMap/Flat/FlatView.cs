@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Collections;
 using System.Collections.Immutable;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Verify.MemoryMap.Flat;
@@ -182,38 +185,95 @@ public sealed class FlatView : IReadOnlyList<FlatRange>, IEquatable<FlatView>
     public FlatView Simplify()
     {
         var span = _ranges.AsSpan();
-        int first = 1;
-        while (first < span.Length && !FlatRange.CanMerge(span[first - 1], span[first]))
-        {
-            first++;
-        }
 
-        if (first >= span.Length)
+        // Pass 1 marks every range that merges into its predecessor, so that the result is allocated once at
+        // its exact size and pass 2 copies the stretches between runs wholesale instead of comparing again.
+        // The marks (one bit a range) come from the shared pool and go back to it.
+        int words = (span.Length + 63) >> 6;
+        ulong[] marks = ArrayPool<ulong>.Shared.Rent(words);
+        try
         {
-            return this;
-        }
-
-        var result = ImmutableArray.CreateBuilder<FlatRange>(span.Length - 1);
-        for (int k = 0; k < first - 1; k++)
-        {
-            result.Add(span[k]);
-        }
-
-        int i = first - 1;
-        while (i < span.Length)
-        {
-            int j = i + 1;
-            while (j < span.Length && FlatRange.CanMerge(span[j - 1], span[j]))
+            int merges = MarkMerges(span, marks);
+            if (merges == 0)
             {
-                j++;
+                return this;
             }
 
-            var head = span[i];
-            result.Add(j == i + 1 ? head : head with { Range = AddressRange.FromBounds(head.Range.Start, span[j - 1].Range.End) });
-            i = j;
+            var result = new FlatRange[span.Length - merges];
+            int written = 0;
+            int i = 0;
+            while (i < span.Length)
+            {
+                // span[i..head) absorb nothing; span[head] absorbs the run (head, next).
+                int head = NextMark(marks, i + 1, span.Length, marked: true) - 1;
+                span[i..head].CopyTo(result.AsSpan(written));
+                written += head - i;
+                if (head == span.Length - 1)
+                {
+                    result[written++] = span[head];
+                    break;
+                }
+
+                int next = NextMark(marks, head + 1, span.Length, marked: false);
+                // The constructor rather than FromBounds: each validates (and formats its message) even
+                // when the range is fine, and FromBounds runs both checks.
+                ref readonly var first = ref span[head];
+                result[written++] = first with { Range = new AddressRange(first.Range.Start, span[next - 1].Range.End - first.Range.Start) };
+                i = next;
+            }
+
+            System.Diagnostics.Debug.Assert(written == result.Length, "pass 2 merges exactly what pass 1 marked");
+            return new FlatView(ImmutableCollectionsMarshal.AsImmutableArray(result));
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(marks);
+        }
+    }
+
+    /// <summary>Sets bit k of <paramref name="marks"/> when range k merges into range k - 1; returns how many do.</summary>
+    private static int MarkMerges(ReadOnlySpan<FlatRange> span, ulong[] marks)
+    {
+        int merges = 0;
+        for (int word = 0; word << 6 < span.Length; word++)
+        {
+            ulong bits = 0;
+            int limit = Math.Min(64, span.Length - (word << 6));
+            for (int bit = word == 0 ? 1 : 0; bit < limit; bit++)
+            {
+                int k = (word << 6) + bit;
+                bits |= (FlatRange.CanMerge(span[k - 1], span[k]) ? 1UL : 0) << bit;
+            }
+
+            marks[word] = bits;
+            merges += BitOperations.PopCount(bits);
         }
 
-        return new FlatView(result.DrainToImmutable());
+        return merges;
+    }
+
+    /// <summary>The first index in <c>[from, length)</c> whose mark is <paramref name="marked"/>, or <paramref name="length"/>.</summary>
+    private static int NextMark(ulong[] marks, int from, int length, bool marked)
+    {
+        int word = from >> 6;
+        if (from >= length)
+        {
+            return length;
+        }
+
+        ulong flip = marked ? 0 : ulong.MaxValue;
+        ulong bits = (marks[word] ^ flip) & (ulong.MaxValue << (from & 63));
+        while (bits == 0)
+        {
+            if (++word << 6 >= length)
+            {
+                return length;
+            }
+
+            bits = marks[word] ^ flip;
+        }
+
+        return Math.Min(length, (word << 6) + BitOperations.TrailingZeroCount(bits));
     }
 
     /// <inheritdoc/>

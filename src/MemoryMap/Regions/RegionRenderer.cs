@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.MemoryMap.Regions;
@@ -7,8 +8,9 @@ namespace Verify.MemoryMap.Regions;
 /// QEMU's <c>render_memory_region</c> with the same result in O(n log n): regions are visited depth-first
 /// in render order (priority, then most recently added), and each terminal region claims the parts of its
 /// clipped span that nothing visited before covers. QEMU finds those gaps by scanning and inserting into a
-/// sorted array (O(n^2)); here the covered addresses are kept as coalesced intervals in a sorted set, so a
-/// claim costs O((k + 1) log n) for the k intervals it swallows, which is O(log n) amortised.
+/// sorted array (O(n^2)); here the covered addresses are kept as coalesced intervals in a search tree
+/// (<see cref="CoveredIntervals"/>), so a claim costs O(log n + k) expected for the k intervals it swallows,
+/// which is O(log n) amortised.
 /// </summary>
 internal sealed class RegionRenderer
 {
@@ -17,7 +19,9 @@ internal sealed class RegionRenderer
     private readonly RegionTree _tree;
     private readonly CoveredIntervals _covered = new();
     private readonly List<FlatRange> _pieces = [];
-    private readonly HashSet<string> _path = new(StringComparer.Ordinal);
+    private readonly List<AddressRange> _gaps = [];
+    // By reference: a tree hands out one instance per name, and hashing the instance is cheaper than the name.
+    private readonly HashSet<MemoryRegion> _path = new(ReferenceEqualityComparer.Instance);
 
     private RegionRenderer(RegionTree tree) => _tree = tree;
 
@@ -25,8 +29,25 @@ internal sealed class RegionRenderer
     {
         var renderer = new RegionRenderer(tree);
         renderer.Visit(tree.Root, address: 0, priority: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false);
-        renderer._pieces.Sort(static (a, b) => a.Range.Start.CompareTo(b.Range.Start));
-        return FlatView.CreateTrusted(renderer._pieces.ToImmutableArray());
+        // Sort the starts with the pieces' indices and gather once: comparing and swapping bare 64-bit keys
+        // is several times cheaper than moving whole ranges through a comparer.
+        var pieces = CollectionsMarshal.AsSpan(renderer._pieces);
+        var starts = new ulong[pieces.Length];
+        var order = new int[pieces.Length];
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            starts[i] = pieces[i].Range.Start;
+            order[i] = i;
+        }
+
+        Array.Sort(starts, order);
+        var sorted = new FlatRange[pieces.Length];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = pieces[order[i]];
+        }
+
+        return FlatView.CreateTrusted(ImmutableCollectionsMarshal.AsImmutableArray(sorted));
     }
 
     // basePoint is signed: an alias at a low address with a large offset puts its target's origin below 0,
@@ -51,7 +72,7 @@ internal sealed class RegionRenderer
             return;
         }
 
-        if (!_path.Add(name))
+        if (!_path.Add(region))
         {
             throw new InvalidOperationException($"region '{name}' contains itself through placements or aliases; a region tree must be acyclic");
         }
@@ -75,7 +96,7 @@ internal sealed class RegionRenderer
             }
         }
 
-        _path.Remove(name);
+        _path.Remove(region);
     }
 
     private void Claim(MemoryRegion region, int priority, Int128 basePoint, ulong start, UInt128 end, bool readOnly, bool nonVolatile, bool unmergeable)
@@ -83,7 +104,10 @@ internal sealed class RegionRenderer
         var kind = region.Kind == RegionKind.Rom ? RegionKind.Ram : region.Kind;
         var template = new FlatRange(default, region.Name, kind, 0, readOnly, nonVolatile,
             region.Kind != RegionKind.RomDevice || region.RomdMode, region.DirtyLogMask, unmergeable, priority);
-        foreach (var gap in _covered.ClaimGaps(start, end))
+        // One list of gaps for the whole render: claims are many and most fill one or two gaps.
+        _gaps.Clear();
+        _covered.ClaimGaps(start, end, _gaps);
+        foreach (var gap in _gaps)
         {
             _pieces.Add(template with { Range = gap, OffsetInRegion = (ulong)((Int128)gap.Start - basePoint) });
         }
