@@ -8,16 +8,11 @@ internal static class QemuFixtures
     public static string Directory => Path.Combine(RepositoryPaths.Qemu, "Fixtures");
 
     /// <summary>Every fixture's file name, in ordinal order.</summary>
-    public static TheoryData<string> Names()
-    {
-        var data = new TheoryData<string>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.transcript").Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileName(path));
-        }
+    public static IEnumerable<string> FileNames() =>
+        System.IO.Directory.EnumerateFiles(Directory, "*.transcript").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
-        return data;
-    }
+    /// <summary><see cref="FileNames"/> as theory data.</summary>
+    public static TheoryData<string> Names() => [.. FileNames()];
 
     public static QemuTranscript Load(string fixture) => QemuTranscript.Load(Path.Combine(Directory, fixture));
 }

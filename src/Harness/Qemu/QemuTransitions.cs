@@ -101,8 +101,7 @@ public static class QemuTransitions
             .Append("covers two or more deleted ranges of its region; **split**: a deleted range is covered by two or more\n")
             .Append("added ranges of its region. **collateral**: 4 KiB pages of RAM ranges that the naive listener (QEMU's\n")
             .Append("vfio today) unmaps and maps again with the same region, offset and permission.\n");
-        int rows = 0, merges = 0, splits = 0;
-        ulong pages = 0;
+        var all = new List<QemuTransition>();
         foreach (var (fixture, transcript) in fixtures)
         {
             var transitions = Compute(transcript);
@@ -115,14 +114,17 @@ public static class QemuTransitions
                     $"| {t.Step} | {t.Label.Replace("|", "\\|", StringComparison.Ordinal)} | {t.AddressSpace} | {t.Deletes} | {t.Adds} | {t.Nops} | {Shape(t)} | {t.CollateralPages} |\n");
             }
 
-            rows += transitions.Length;
-            merges += transitions.Count(t => t.IsMerge);
-            splits += transitions.Count(t => t.IsSplit);
-            pages += transitions.Aggregate(0UL, (sum, t) => sum + t.CollateralPages);
+            all.AddRange(transitions);
         }
 
-        text.Append(CultureInfo.InvariantCulture,
-            $"\n## Total\n\n{rows} transitions (step and address space), {merges} merges, {splits} splits, {pages} collateral pages.\n");
+        // Address spaces that share a view (memory and cpu-memory-0) repeat each other's rows; vfio listens on "memory".
+        text.Append("\n## Total per address space\n\n| AS | transitions | merges | splits | collateral pages |\n|---|---:|---:|---:|---:|\n");
+        foreach (var group in all.GroupBy(t => t.AddressSpace).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"| {group.Key} | {group.Count()} | {group.Count(t => t.IsMerge)} | {group.Count(t => t.IsSplit)} | {group.Aggregate(0UL, (sum, t) => sum + t.CollateralPages)} |\n");
+        }
+
         return text.ToString();
     }
 
