@@ -36,6 +36,12 @@ public sealed record QemuTransition(
 }
 
 /// <summary>The transitions recorded in a transcript, and their summary as the Markdown of <c>tests/Qemu/TRANSITIONS.md</c>.</summary>
+/// <remarks>
+/// The recorded views identify a region by its printed name only, so two distinct regions printed with one name
+/// (the I/O space has two <c>pic</c>s and four <c>ide</c>s) would look alike to the diff if one replaced the other
+/// at the same range and offset. <c>QemuFixtureRenderTests</c> checks that this never happens in the committed
+/// fixtures: there the diff of the recorded views equals the diff of our renders, which keep such regions apart.
+/// </remarks>
 public static class QemuTransitions
 {
     /// <summary>Every address space whose view is printed in both captures, with its view before and after.</summary>
