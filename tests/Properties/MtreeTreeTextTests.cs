@@ -190,12 +190,26 @@ public class MtreeTreeTextTests
               0000000000000000-000000000000ffff (prio 0, i/o): io
                 0000000000000020-0000000000000021 (prio 0, i/o): pic
             """;
-        var hints = MtreeTreeHints.None with { TerminalIo = ImmutableHashSet.Create(StringComparer.Ordinal, "io", "pic") };
+        var hints = MtreeTreeHints.None with { TerminalIo = ImmutableHashSet.Create(StringComparer.Ordinal, "io") };
 
         var view = MtreeTreeText.Read(text, hints).Find("I/O")!.Tree.Render();
 
         // [0x0, 0x20) io, [0x20, 0x22) pic, [0x22, 0x10000) io @0x22
         Assert.Equal("[0x0..0x20) i/o io, [0x20..0x22) i/o pic, [0x22..0x10000) i/o io @0x22", string.Join(", ", view));
+    }
+
+    [Fact]
+    public void Read_ContainerIoHint_LeafWithoutPrintedChildrenRendersNothing()
+    {
+        const string text = """
+            address-space: memory
+              0000000000000000-ffffffffffffffff (prio 0, i/o): system
+                0000000100000000-00000001dfffffff (prio 0, i/o): device-memory
+            """;
+        var hints = MtreeTreeHints.None with { ContainerIo = ImmutableHashSet.Create(StringComparer.Ordinal, "device-memory") };
+
+        Assert.Single(MtreeTreeText.Read(text).Find("memory")!.Tree.Render());
+        Assert.Empty(MtreeTreeText.Read(text, hints).Find("memory")!.Tree.Render());
     }
 
     [Fact]

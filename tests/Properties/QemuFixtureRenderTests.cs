@@ -32,7 +32,7 @@ public class QemuFixtureRenderTests
         int compared = 0;
         foreach (var capture in transcript.Captures)
         {
-            var tree = MtreeTreeText.Read(capture.Tree, QemuRegionFacts.HintsFor(capture));
+            var tree = MtreeTreeText.Read(capture.Tree, QemuRegionFacts.Hints);
             foreach (var section in MtreeFlatText.Read(capture.Flat).Sections)
             {
                 foreach (var space in section.AddressSpaces)
@@ -62,8 +62,8 @@ public class QemuFixtureRenderTests
         {
             var before = transcript.Captures[i - 1];
             var after = transcript.Captures[i];
-            var treeBefore = MtreeTreeText.Read(before.Tree, QemuRegionFacts.HintsFor(before));
-            var treeAfter = MtreeTreeText.Read(after.Tree, QemuRegionFacts.HintsFor(after));
+            var treeBefore = MtreeTreeText.Read(before.Tree, QemuRegionFacts.Hints);
+            var treeAfter = MtreeTreeText.Read(after.Tree, QemuRegionFacts.Hints);
             foreach (var (name, oldView, newView) in QemuTransitions.RecordedPairs(before, after))
             {
                 var events = TopologyDiff.Compute(oldView, newView);

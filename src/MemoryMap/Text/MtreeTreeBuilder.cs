@@ -218,8 +218,8 @@ internal sealed class MtreeTreeBuilder
     /// <summary>
     /// The kind a non-alias line stands for. <c>rom</c> is read-only RAM; old QEMU's <c>R-</c>/<c>--</c> likewise and
     /// <c>-W</c> a ROM device out of ROM mode (which renders like MMIO); <c>i/o</c> and old QEMU's <c>RW</c> are a
-    /// container or content of their own as <see cref="MtreeTreeHints.TerminalIo"/> says (by default: containers
-    /// when they have subregions), and an <c>RW</c> leaf is RAM, as the flat reader reads it.
+    /// container or content of their own as <see cref="MtreeTreeHints.IsTerminalIo"/> says, and an <c>RW</c> leaf
+    /// is RAM, as the flat reader reads it.
     /// </summary>
     private RegionKind KindOf(MtreeTreeNode node) => node.KindWord switch
     {
@@ -230,7 +230,6 @@ internal sealed class MtreeTreeBuilder
         "ramd" => RegionKind.RamDevice,
         "-W" => RegionKind.Io,
         "RW" when node.Children.Count == 0 => RegionKind.Ram,
-        _ when _hints.TerminalIo is { } terminal => terminal.Contains(node.Name) ? RegionKind.Io : RegionKind.Container,
-        _ => node.Children.Count > 0 ? RegionKind.Container : RegionKind.Io,
+        _ => _hints.IsTerminalIo(node.Name, node.Children.Count > 0) ? RegionKind.Io : RegionKind.Container,
     };
 }
