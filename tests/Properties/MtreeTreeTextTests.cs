@@ -213,6 +213,25 @@ public class MtreeTreeTextTests
     }
 
     [Fact]
+    public void Read_AddressSpaceRootedAtAnAlias_RendersTheTargetFromZero()
+    {
+        const string text = """
+            address-space: nodmar
+              0000000000000000-ffffffffffffffff (prio 0, i/o): alias nodmar @system 0000000000000000-ffffffffffffffff
+
+            memory-region: system
+              0000000000000000-ffffffffffffffff (prio 0, i/o): system
+                0000000000000000-0000000000000fff (prio 0, ram): ram0
+            """;
+
+        var tree = MtreeTreeText.Read(text).Find("nodmar")!.Tree;
+
+        Assert.Equal("nodmar", Assert.Single(tree[tree.Root].Subregions).Name);
+        // [0x0, 0x1000) ram0 through the alias
+        Assert.Equal("[0x0..0x1000) ram ram0", Assert.Single(tree.Render()).ToString());
+    }
+
+    [Fact]
     public void Read_OldAttributeForm_ReadsRwLeafAsRamAndReadOnlyPairAsRom()
     {
         const string text = """

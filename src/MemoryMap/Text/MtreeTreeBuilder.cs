@@ -39,8 +39,10 @@ internal sealed class MtreeTreeBuilder
     public static MtreeTreeDump Build(List<MtreeTreeSection> sections, MtreeTreeHints hints)
     {
         var regionSections = new Dictionary<string, MtreeTreeSection>(StringComparer.Ordinal);
+        var regionNames = ImmutableArray.CreateBuilder<string>();
         foreach (var section in sections.Where(s => !s.IsAddressSpace))
         {
+            regionNames.Add(section.Names[0]);
             if (!regionSections.TryAdd(section.Names[0], section))
             {
                 throw new MtreeFormatException(regionSections[section.Names[0]].HeaderLine, section.HeaderLine,
@@ -51,7 +53,7 @@ internal sealed class MtreeTreeBuilder
         var spaces = sections.Where(s => s.IsAddressSpace)
             .Select(s => new MtreeTreeBuilder(regionSections, hints).BuildSpace(s))
             .ToImmutableArray();
-        return new MtreeTreeDump(spaces, [.. regionSections.Keys]);
+        return new MtreeTreeDump(spaces, regionNames.ToImmutable());
     }
 
     private MtreeTreeSpace BuildSpace(MtreeTreeSection section)
@@ -99,8 +101,8 @@ internal sealed class MtreeTreeBuilder
         }
 
         // A section pulled in before the tree that places the same region was reached prints that region twice.
-        trees.RemoveAll(t => t != root && PlacedNames(trees, except: t).Contains(t.Name));
-        return trees;
+        var duplicates = trees.Where(t => t != root && PlacedNames(trees, except: t).Contains(t.Name)).ToList();
+        return [.. trees.Except(duplicates)];
     }
 
     private static HashSet<string> PlacedNames(List<MtreeTreeNode> trees, MtreeTreeNode? except) =>
