@@ -43,6 +43,7 @@ public class MtreeTreeTextTests
 
         var alias = tree["pam-rom"];
 
+        // placed at [0xc0000, 0xc4000) of system, showing [0xc0000, 0xc4000) of pc.ram
         Assert.Equal((RegionKind.Alias, "pc.ram", 0xc0000UL, (UInt128)0x4000), (alias.Kind, alias.AliasTarget, alias.AliasOffset, alias.Size));
         Assert.Equal(new Subregion("pam-rom", 0xc0000, 1, tree.PlacementOf("pam-rom").Sequence), tree.PlacementOf("pam-rom"));
     }
