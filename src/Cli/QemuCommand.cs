@@ -6,7 +6,8 @@ namespace Verify.Cli;
 
 /// <summary>
 /// <c>verify qemu record SCRIPT</c>: runs a recording script against real QEMU and writes (or, with
-/// <c>--check</c>, compares against) its transcript fixture.
+/// <c>--check</c>, compares against) its transcript fixture. <c>verify qemu transitions FIXTURE...</c>: prints
+/// (or writes with <c>--out</c>) the table of recorded transitions that <c>tests/Qemu/TRANSITIONS.md</c> holds.
 /// </summary>
 internal static class QemuCommand
 {
@@ -48,7 +49,44 @@ internal static class QemuCommand
             }
         });
 
-        return new Command("qemu", "record real QEMU memory maps as transcript fixtures") { record };
+        return new Command("qemu", "record real QEMU memory maps as transcript fixtures, and summarise them") { record, CreateTransitions() };
+    }
+
+    private static Command CreateTransitions()
+    {
+        var fixtures = new Argument<FileInfo[]>("FIXTURE") { Description = "recorded transcripts (tests/Qemu/Fixtures/*.transcript)", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<FileInfo?>("--out") { Description = "write the Markdown table to this file instead of printing it (tests/Qemu/TRANSITIONS.md)" };
+        var transitions = new Command("transitions", "per step and address space: deletes, adds, merge/split and the naive listener's collateral pages, from our diff of the recorded views")
+        {
+            fixtures, output,
+        };
+        transitions.SetAction(parse =>
+        {
+            try
+            {
+                // Sorted by file name so that the generated file does not depend on the shell's glob order.
+                var loaded = parse.GetValue(fixtures)!.OrderBy(f => f.Name, StringComparer.Ordinal)
+                    .Select(f => (f.Name, QemuTranscript.Load(f.FullName))).ToList();
+                string table = QemuTransitions.ToMarkdown(loaded);
+                if (parse.GetValue(output) is { } file)
+                {
+                    File.WriteAllText(file.FullName, table);
+                    Console.WriteLine($"{file.FullName}: {loaded.Count} fixtures");
+                }
+                else
+                {
+                    Console.Write(table);
+                }
+
+                return 0;
+            }
+            catch (Exception error) when (error is QemuFormatException or Verify.MemoryMap.Text.MtreeFormatException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"verify qemu transitions: {error.Message}");
+                return 2;
+            }
+        });
+        return transitions;
     }
 
     private static string DefaultFixture(FileInfo script)

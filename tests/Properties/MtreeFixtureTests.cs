@@ -1,4 +1,3 @@
-using Verify.Harness.Qemu;
 using Verify.MemoryMap.Text;
 
 namespace Verify.Properties;
@@ -7,22 +6,13 @@ namespace Verify.Properties;
 /// fixtures reads without error and writes back to the same text.</summary>
 public class MtreeFixtureTests
 {
-    public static TheoryData<string> Fixtures()
-    {
-        var data = new TheoryData<string>();
-        foreach (var path in Directory.EnumerateFiles(FixtureDirectory(), "*.transcript").Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileName(path));
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Fixtures() => QemuFixtures.Names();
 
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void Read_EveryRecordedFlatDump_ReadsAndWritesBackUnchanged(string fixture)
     {
-        var transcript = QemuTranscript.Load(Path.Combine(FixtureDirectory(), fixture));
+        var transcript = QemuFixtures.Load(fixture);
         Assert.NotEmpty(transcript.Captures);
         foreach (var capture in transcript.Captures)
         {
@@ -32,6 +22,4 @@ public class MtreeFixtureTests
             Assert.Equal(dump, MtreeFlatText.Read(MtreeFlatText.Write(dump)));
         }
     }
-
-    private static string FixtureDirectory() => Path.Combine(RepositoryPaths.Qemu, "Fixtures");
 }

@@ -1,0 +1,237 @@
+using System.Collections.Immutable;
+using Verify.MemoryMap.Regions;
+
+namespace Verify.MemoryMap.Text;
+
+/// <summary>
+/// Turns one address-space section of parsed <c>info mtree</c> nodes into a <see cref="RegionTree"/>: pulls in
+/// the <c>memory-region:</c> sections its aliases reach, makes names unique, decides kinds and places children
+/// so that they render in QEMU's order.
+/// </summary>
+/// <remarks>
+/// <para><b>One region per target.</b> QEMU prints an alias target both where it is placed (e.g. <c>pci</c> under
+/// <c>system</c>) and as its own <c>memory-region:</c> section. A target name resolves to the non-alias region of
+/// that name placed in the address-space tree or in an already pulled-in section; only when there is none is
+/// the target's own section pulled in, and a pulled-in section is dropped again when another pulled-in tree
+/// places a region of its name. A target name that still matches several regions is ambiguous and an error:
+/// the text cannot say which one the alias shows.</para>
+/// <para><b>Render order.</b> QEMU prints siblings by address, then priority; among equal address and priority
+/// in its render order. Children are added in reverse printed order, so that among equal priorities the one
+/// printed first renders first, which is exact for siblings at the same address; for overlapping siblings of
+/// equal priority at different addresses the text does not carry the order.</para>
+/// </remarks>
+internal sealed class MtreeTreeBuilder
+{
+    private const string RootWrapperName = "(root)";
+
+    private readonly Dictionary<string, MtreeTreeSection> _regionSections;
+    private readonly MtreeTreeHints _hints;
+    private readonly Dictionary<MtreeTreeNode, string> _unique = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
+    private readonly ImmutableDictionary<string, string>.Builder _printed = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+
+    private MtreeTreeBuilder(Dictionary<string, MtreeTreeSection> regionSections, MtreeTreeHints hints)
+    {
+        _regionSections = regionSections;
+        _hints = hints;
+    }
+
+    public static MtreeTreeDump Build(List<MtreeTreeSection> sections, MtreeTreeHints hints)
+    {
+        var regionSections = new Dictionary<string, MtreeTreeSection>(StringComparer.Ordinal);
+        var regionNames = ImmutableArray.CreateBuilder<string>();
+        foreach (var section in sections.Where(s => !s.IsAddressSpace))
+        {
+            regionNames.Add(section.Names[0]);
+            if (!regionSections.TryAdd(section.Names[0], section))
+            {
+                throw new MtreeFormatException(regionSections[section.Names[0]].HeaderLine, section.HeaderLine,
+                    $"expected one \"{MtreeTreeParser.MemoryRegionHeader}{section.Names[0]}\" section, got two");
+            }
+        }
+
+        var spaces = sections.Where(s => s.IsAddressSpace)
+            .Select(s => new MtreeTreeBuilder(regionSections, hints).BuildSpace(s))
+            .ToImmutableArray();
+        return new MtreeTreeDump(spaces, regionNames.ToImmutable());
+    }
+
+    private MtreeTreeSpace BuildSpace(MtreeTreeSection section)
+    {
+        var root = section.Root ?? new MtreeTreeNode
+        {
+            LineNumber = section.HeaderLine, Level = 1, Name = MtreeTreeParser.ImpliedName, Start = 0, Size = AddressSpace.End,
+            KindWord = "i/o", Disabled = true, Implied = true,
+        };
+        var trees = Reach(root);
+        foreach (var node in trees.SelectMany(t => t.SelfAndDescendants()))
+        {
+            Name(node, node.Name);
+        }
+
+        var targets = ResolveTargets(trees);
+        var tree = CreateRoot(root);
+        tree = DefineAll(tree, trees, root, targets);
+        foreach (var top in trees)
+        {
+            tree = PlaceChildren(tree, top);
+        }
+
+        return new MtreeTreeSpace([.. section.Names], tree, _printed.ToImmutable(), section.HeaderLine);
+    }
+
+    /// <summary>The address-space tree plus the sections of every alias target it reaches that it does not place itself.</summary>
+    private List<MtreeTreeNode> Reach(MtreeTreeNode root)
+    {
+        var trees = new List<MtreeTreeNode> { root };
+        for (bool grew = true; grew;)
+        {
+            grew = false;
+            var placed = PlacedNames(trees, except: null);
+            foreach (var alias in trees.SelectMany(t => t.SelfAndDescendants()).Where(n => n.IsAlias).ToList())
+            {
+                if (!placed.Contains(alias.AliasTarget!) && _regionSections.TryGetValue(alias.AliasTarget!, out var target)
+                    && target.Root is { } targetRoot && !trees.Contains(targetRoot))
+                {
+                    trees.Add(targetRoot);
+                    placed.UnionWith(PlacedNames([targetRoot], except: null));
+                    grew = true;
+                }
+            }
+        }
+
+        // A section pulled in before the tree that places the same region was reached prints that region twice.
+        var duplicates = trees.Where(t => t != root && PlacedNames(trees, except: t).Contains(t.Name)).ToList();
+        return [.. trees.Except(duplicates)];
+    }
+
+    private static HashSet<string> PlacedNames(List<MtreeTreeNode> trees, MtreeTreeNode? except) =>
+        trees.Where(t => t != except).SelectMany(t => t.SelfAndDescendants())
+            .Where(n => !n.IsAlias && !(n.Implied && n.Level > 1)).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+
+    private Dictionary<MtreeTreeNode, string> ResolveTargets(List<MtreeTreeNode> trees)
+    {
+        var nodes = trees.SelectMany(t => t.SelfAndDescendants()).ToList();
+        var targets = new Dictionary<MtreeTreeNode, string>(ReferenceEqualityComparer.Instance);
+        foreach (var alias in nodes.Where(n => n.IsAlias))
+        {
+            // Candidates: regions with content or children of that name, and a pulled-in section root (which may itself be an alias).
+            var candidates = nodes.Where(n => n.Name == alias.AliasTarget && (!n.IsAlias || trees.Contains(n)) && !(n.Implied && n.Level > 1)).ToList();
+            if (candidates.Count == 0)
+            {
+                throw new MtreeFormatException(alias.LineNumber,
+                    $"alias \"{alias.Name}\" targets \"{alias.AliasTarget}\", which is neither placed in this address space nor printed as \"{MtreeTreeParser.MemoryRegionHeader}{alias.AliasTarget}\"");
+            }
+
+            if (candidates.Count > 1)
+            {
+                throw new MtreeFormatException(candidates[0].LineNumber, alias.LineNumber,
+                    $"alias \"{alias.Name}\" targets \"{alias.AliasTarget}\", but {candidates.Count} regions of that name are printed (lines {string.Join(", ", candidates.Select(c => c.LineNumber))}); the text cannot say which one the alias shows");
+            }
+
+            targets[alias] = _unique[candidates[0]];
+        }
+
+        return targets;
+    }
+
+    private string Name(MtreeTreeNode node, string printed)
+    {
+        string unique = printed;
+        for (int suffix = 2; !_taken.Add(unique); suffix++)
+        {
+            unique = $"{printed}#{suffix}";
+        }
+
+        _unique[node] = unique;
+        _printed[unique] = printed;
+        return unique;
+    }
+
+    private RegionTree CreateRoot(MtreeTreeNode root)
+    {
+        if (!root.IsAlias)
+        {
+            return RegionTree.Create(Region(root, null));
+        }
+
+        // An address space rooted at an alias renders the alias as if placed at 0 of an empty whole space.
+        var wrapper = MemoryRegion.Container(Name(new MtreeTreeNode
+        {
+            LineNumber = root.LineNumber, Level = 0, Name = RootWrapperName, Start = 0, Size = AddressSpace.End, KindWord = "i/o",
+        }, RootWrapperName), AddressSpace.End);
+        return RegionTree.Create(wrapper);
+    }
+
+    private RegionTree DefineAll(RegionTree tree, List<MtreeTreeNode> trees, MtreeTreeNode root, Dictionary<MtreeTreeNode, string> targets)
+    {
+        var nodes = trees.SelectMany(t => t.SelfAndDescendants()).Where(n => n != root || n.IsAlias).ToList();
+        foreach (var node in nodes.Where(n => !n.IsAlias))
+        {
+            tree = tree.Define(Region(node, null));
+        }
+
+        // Aliases of aliases: define each once its target is defined; what is left over forms a cycle.
+        var pending = nodes.Where(n => n.IsAlias).ToList();
+        while (pending.Count > 0)
+        {
+            var ready = pending.Where(a => tree.Contains(targets[a])).ToList();
+            if (ready.Count == 0)
+            {
+                throw new MtreeFormatException(pending[0].LineNumber, $"alias \"{pending[0].Name}\" reaches itself through its targets");
+            }
+
+            foreach (var alias in ready)
+            {
+                tree = tree.Define(Region(alias, targets[alias]));
+                pending.Remove(alias);
+            }
+        }
+
+        return root.IsAlias ? tree.AddSubregion(tree.Root, _unique[root], root.Start, root.Priority) : tree;
+    }
+
+    private RegionTree PlaceChildren(RegionTree tree, MtreeTreeNode parent)
+    {
+        for (int i = parent.Children.Count - 1; i >= 0; i--)
+        {
+            var child = parent.Children[i];
+            // Printed starts are absolute; the wrap-around subtraction undoes QEMU's base + addr.
+            tree = tree.AddSubregion(_unique[parent], _unique[child], unchecked(child.Start - parent.Start), child.Priority);
+        }
+
+        foreach (var child in parent.Children)
+        {
+            tree = PlaceChildren(tree, child);
+        }
+
+        return tree;
+    }
+
+    private MemoryRegion Region(MtreeTreeNode node, string? target)
+    {
+        string name = _unique[node];
+        var region = target is not null
+            ? MemoryRegion.Alias(name, target, node.AliasOffset, node.Size) with { ReadOnly = _hints.ReadOnlyAliases.Contains(node.Name) }
+            : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" };
+        return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile };
+    }
+
+    /// <summary>
+    /// The kind a non-alias line stands for. <c>rom</c> is read-only RAM; old QEMU's <c>R-</c>/<c>--</c> likewise and
+    /// <c>-W</c> a ROM device out of ROM mode (which renders like MMIO); <c>i/o</c> and old QEMU's <c>RW</c> are a
+    /// container or content of their own as <see cref="MtreeTreeHints.IsTerminalIo"/> says, and an <c>RW</c> leaf
+    /// is RAM, as the flat reader reads it.
+    /// </summary>
+    private RegionKind KindOf(MtreeTreeNode node) => node.KindWord switch
+    {
+        _ when node.Implied => RegionKind.Container,
+        "ram" => RegionKind.Ram,
+        "rom" or "R-" or "--" => RegionKind.Rom,
+        "romd" => RegionKind.RomDevice,
+        "ramd" => RegionKind.RamDevice,
+        "-W" => RegionKind.Io,
+        "RW" when node.Children.Count == 0 => RegionKind.Ram,
+        _ => _hints.IsTerminalIo(node.Name, node.Children.Count > 0) ? RegionKind.Io : RegionKind.Container,
+    };
+}

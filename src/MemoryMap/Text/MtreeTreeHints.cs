@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+
+namespace Verify.MemoryMap.Text;
+
+/// <summary>
+/// What QEMU's <c>info mtree</c> tree listing does not say but a region tree needs: which regions printed as
+/// <c>i/o</c> are containers and which have content of their own, and which aliases are read-only.
+/// </summary>
+/// <remarks>
+/// <para>QEMU prints a region's type with <c>memory_region_type</c>, which says <c>i/o</c> both for MMIO and for
+/// a pure container, and for an alias prints the type of the <em>target</em>: a read-only alias of RAM (the
+/// PAM <c>pam-rom</c> windows) prints <c>ram</c> exactly like the writable <c>pam-ram</c>. Neither fact can
+/// be read from the text, so the caller supplies them here.</para>
+/// <para>Without a hint an <c>i/o</c> region with subregions reads as a container and one without as MMIO. The
+/// recorded fixtures break that rule both ways: the <c>io</c> root and <c>rtc</c> are MMIO with subregions
+/// (their gaps render as <c>io @...</c>), and a container whose subregions are all disabled or not plugged yet
+/// (<c>device-memory</c>, <c>bus master container</c>, q35's <c>smram</c>) prints as a leaf.</para>
+/// </remarks>
+public sealed record MtreeTreeHints
+{
+    /// <summary>No hints: the structural rule for <c>i/o</c> regions and no read-only aliases.</summary>
+    public static MtreeTreeHints None { get; } = new();
+
+    /// <summary>Printed names of <c>i/o</c> regions with content of their own although they have subregions.</summary>
+    public ImmutableHashSet<string> TerminalIo { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+    /// <summary>Printed names of <c>i/o</c> regions that are containers although they print without subregions.</summary>
+    public ImmutableHashSet<string> ContainerIo { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+    /// <summary>Printed names of the aliases that are read-only (<c>memory_region_set_readonly</c> on the alias).</summary>
+    public ImmutableHashSet<string> ReadOnlyAliases { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+    /// <summary>Whether an <c>i/o</c> region (or old QEMU's <c>RW</c> with subregions) has content of its own.</summary>
+    /// <param name="printedName">The region's printed name.</param>
+    /// <param name="hasSubregions">Whether subregions are printed under it.</param>
+    /// <returns>True for MMIO, false for a container.</returns>
+    public bool IsTerminalIo(string printedName, bool hasSubregions) =>
+        TerminalIo.Contains(printedName) || (!ContainerIo.Contains(printedName) && !hasSubregions);
+}
