@@ -36,6 +36,9 @@ public enum Errno
     /// <summary>No space: no mapping slot left (dma_entry_limit).</summary>
     ENOSPC = 28,
 
+    /// <summary>Result out of range (an IOVA beyond a page table's input address width, as ARM returns it).</summary>
+    ERANGE = 34,
+
     /// <summary>Deadlock avoided (iommufd access unmap retries exhausted).</summary>
     EDEADLK = 35,
 

@@ -1,3 +1,4 @@
+using Verify.MemoryMap;
 using System.Text.RegularExpressions;
 using Verify.Harness.Running;
 using Verify.Harness.Suites;

@@ -1,3 +1,4 @@
+using Verify.MemoryMap;
 using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Generators.PageTables;

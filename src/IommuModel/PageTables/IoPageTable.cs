@@ -54,10 +54,10 @@ public sealed class IoPageTable
     public IoPageTable(PageTableOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Preconditions.CheckArgumentRange(options.MaxTablePages is null or >= 1, nameof(options), options.MaxTablePages,
-            "MaxTablePages should be at least 1 (the top table)");
-        Preconditions.CheckArgumentRange(options.WholeDomainThreshold >= 1, nameof(options), options.WholeDomainThreshold,
-            "WholeDomainThreshold should be at least 1");
+        Preconditions.CheckArgumentRange(options.MaxTablePages is null or >= 1, options.MaxTablePages,
+            "MaxTablePages should be at least 1 (the top table)", nameof(options));
+        Preconditions.CheckArgumentRange(options.WholeDomainThreshold >= 1, options.WholeDomainThreshold,
+            "WholeDomainThreshold should be at least 1", nameof(options));
         Options = options;
         _format = options.Format;
         _top = _format.Levels - 1;

@@ -1,3 +1,4 @@
+using Verify.MemoryMap;
 using Verify.IommuModel;
 using Verify.IommuModel.PageTables;
 

@@ -1,3 +1,4 @@
+using Verify.MemoryMap;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
