@@ -5,9 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# Optional argument: run only the breaks whose property filter contains it (e.g. DL, FV_01).
+only="${1:-}"
 missed=0
 check() {
   local file="$1" from="$2" to="$3" filter="$4" what="$5"
+  if [ -n "$only" ] && [[ "$filter" != *"$only"* ]]; then return; fi
   cp "$file" /tmp/teeth.bak
   if ! grep -qF -- "$from" "$file"; then echo "SETUP  $what: pattern not found in $file"; missed=1; return; fi
   python3 - "$file" "$from" "$to" <<'PY'
@@ -55,5 +58,27 @@ check $D 'Pass(oldView.Ranges.AsSpan(), newView.Ranges.AsSpan(), adding: false, 
 check src/MemoryMap/Topology/MemoryTopology.cs 'for (int i = _listeners.Length - 1; i >= 0; i--)' 'for (int i = 0; i < _listeners.Length; i++)' P_TD_03 "deletes in forward listener order"
 check $D '                    sink.On(new TopologyEvent(TopologyEventKind.Add, now[inew]));' '                    if (inew > 0) sink.On(new TopologyEvent(TopologyEventKind.Add, now[inew]));' P_TD_04 "first add dropped"
 check $D '            events.Add(new TopologyEvent(TopologyEventKind.Add, r));' '            if (events.Count < view.Count - 1) events.Add(new TopologyEvent(TopologyEventKind.Add, r));' P_TD_05 "replay skips the last range"
+
+P=src/MemoryMap/Dma/DmaPlanner.cs
+C=src/MemoryMap/Dma/CoalescingListener.cs
+N=src/MemoryMap/Dma/NaiveVfioListener.cs
+check $P '            if (!finished && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints))' '            if (false && !finished && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints))' P_DL_01 "planner forgets the tail of a new mapping"
+check $P 'bool bisect = options.Backend.UnmapMayBisect;' 'bool bisect = true;' P_DL_02 "planner bisects under type1 v2"
+check $P '        a.Writable == b.Writable
+        && unchecked(a.Offset - a.Iova.Start)' '        a.Writable == b.Writable && a.Iova.Start == b.Iova.Start
+        && unchecked(a.Offset - a.Iova.Start)' P_DL_03 "listener compares ranges, not translation"
+check $P '            bytes += r.Size;' '            bytes += r.Size / 2;' P_DL_04 "plan under-reports its collateral"
+check $C '        _histories.Add(container, MappingSetBackend.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
+        Transaction++;
+        return PlanAndApply(container);' '        _histories.Add(container, MappingSetBackend.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
+        Transaction++;
+        return DmaPlan.Empty;' P_DL_05 "hot-plugged container gets no replay"
+check $N '                Issue(container, new DmaOperation.Unmap(mapping.Iova));' '                Issue(container, new DmaOperation.Unmap(mapping.Iova.ShiftUp(0)));
+                Issue(container, new DmaOperation.Unmap(mapping.Iova));' P_DL_06 "naive listener issues an extra UNMAP per delete"
+check $C '        if (!plan.ExceedsEntryLimit)
+        {
+            Apply(container, history, plan);' '        if (true)
+        {
+            Apply(container, history, plan);' P_DL_07 "plans over the entry limit are applied"
 
 exit $missed
