@@ -222,6 +222,24 @@ public class DmaListenerTests
     }
 
     [Fact]
+    public void Plan_WholeSpaceUnmappedWithUnmapAllAndRemappedUpToTop_WindowCountsFromTheOneUnmap()
+    {
+        // Found by P_DL_04: a restored range ending at 2^64 was credited to a second UNMAP that unmap-all never issues.
+        var live = new[] { new DmaMapping(AddressRange.FromBounds(0, AddressSpace.End), "ram", 0, true) }; // [0x0, 2^64)
+        var desired = FlatView.Create(
+        [
+            Ram(0, 0x1000, 0x1000), // [0x0, 0x1000) now shows another part of ram
+            Ram(0x1000, AddressSpace.End - 0x1000, 0x1000), // [0x1000, 2^64) keeps its translation
+        ]);
+
+        var plan = DmaPlanner.Plan(live, DmaMap.Of(desired, DmaOptions.Default), PlanOptions.Default);
+
+        Assert.Equal(["UNMAP all", "MAP [0x0..0x1000) -> ram@0x1000 rw", "MAP [0x1000..0x1_0000_0000_0000_0000) -> ram@0x1000 rw"], plan.Operations.Select(o => o.ToString()));
+        Assert.Equal(2, plan.LargestWindow);
+        Assert.Equal(AddressSpace.End - 0x1000, plan.CollateralBytes);
+    }
+
+    [Fact]
     public void Plan_WholeSpaceMappingChangedWithoutUnmapAll_CutsAtAMappingBoundary()
     {
         var live = new[] { Mapping(0, 0x1000, 0), new DmaMapping(AddressRange.FromBounds(0x1000, AddressSpace.End), "ram", 0x1000, true) }; // [0x0, 0x1000), [0x1000, 2^64)

@@ -416,7 +416,8 @@ public static class DmaPlanner
                 continue;
             }
 
-            int unmap = restored.End <= secondHalf ? firstUnmap : firstUnmap + 1;
+            // ulong.MaxValue means the group was removed by one ioctl; a restored range may end at 2^64, past it.
+            int unmap = secondHalf == ulong.MaxValue || restored.End <= secondHalf ? firstUnmap : firstUnmap + 1;
             largest = Math.Max(largest, mapIndex - unmap);
         }
 
