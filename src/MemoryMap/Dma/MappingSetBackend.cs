@@ -1,0 +1,222 @@
+namespace Verify.MemoryMap.Dma;
+
+/// <summary>
+/// The interim type1-like container: a sorted set of live mappings with type1 v2's MAP and UNMAP rules
+/// (SEMANTICS.md 5.1 and 5.2, without pinning or alignment), or in-place cutting when
+/// <see cref="DmaBackendTraits.UnmapMayBisect"/> is set.
+/// </summary>
+/// <remarks>The mappings are a sorted array searched by binary search: every call costs O(log n + k) comparisons
+/// for k mappings touched (plus the array move of an insert or removal). Ends and sizes are <see cref="UInt128"/>,
+/// so a mapping may end at 2^64. Not thread-safe.</remarks>
+public sealed class MappingSetBackend : IDmaBackend
+{
+    private readonly List<DmaMapping> _mappings = [];
+    private readonly List<ApiCall> _calls = [];
+    private readonly bool _record;
+
+    /// <summary>Creates an empty container.</summary>
+    /// <param name="name">Name for reports.</param>
+    /// <param name="traits">What it allows.</param>
+    public MappingSetBackend(string name, DmaBackendTraits traits)
+        : this(name, traits, record: true)
+    {
+    }
+
+    private MappingSetBackend(string name, DmaBackendTraits traits, bool record)
+    {
+        Name = Preconditions.CheckNotNull(name, nameof(name));
+        Traits = Preconditions.CheckNotNull(traits, nameof(traits));
+        _record = record;
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public DmaBackendTraits Traits { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DmaMapping> Mappings => _mappings;
+
+    /// <summary>Every call with its result, oldest first.</summary>
+    public IReadOnlyList<ApiCall> Calls => _calls;
+
+    /// <summary>A container already holding <paramref name="live"/> (ascending, disjoint), recording no calls:
+    /// the simulator that plan measurement and listener histories run on.</summary>
+    internal static MappingSetBackend Simulator(DmaBackendTraits traits, IReadOnlyList<DmaMapping> live)
+    {
+        var backend = new MappingSetBackend("simulation", traits, record: false);
+        backend._mappings.Capacity = live.Count;
+        for (int i = 0; i < live.Count; i++)
+        {
+            backend._mappings.Add(live[i]);
+        }
+
+        return backend;
+    }
+
+    /// <inheritdoc/>
+    public DmaResult Map(in DmaMapping mapping) => Record(new DmaOperation.Map(mapping), MapCore(mapping));
+
+    /// <inheritdoc/>
+    public DmaResult Unmap(AddressRange iova) => Record(new DmaOperation.Unmap(iova), UnmapCore(iova, null));
+
+    /// <inheritdoc/>
+    public DmaResult UnmapAll() => Record(new DmaOperation.UnmapAll(), UnmapAllCore(null));
+
+    /// <summary>Applies one operation, reporting every removed piece to <paramref name="removed"/>.</summary>
+    internal DmaResult Apply(DmaOperation operation, List<DmaMapping>? removed) => operation switch
+    {
+        DmaOperation.Map m => Record(operation, MapCore(m.Mapping)),
+        DmaOperation.Unmap u => Record(operation, UnmapCore(u.Iova, removed)),
+        _ => Record(operation, UnmapAllCore(removed)),
+    };
+
+    private DmaResult Record(DmaOperation operation, DmaResult result)
+    {
+        if (_record)
+        {
+            _calls.Add(new ApiCall(operation, result));
+        }
+
+        return result;
+    }
+
+    private DmaResult MapCore(in DmaMapping mapping)
+    {
+        if (mapping.Iova.IsEmpty)
+        {
+            return DmaResult.Fail(Errno.EINVAL);
+        }
+
+        int i = FirstEndingAfter(mapping.Iova.Start);
+        if (i < _mappings.Count && _mappings[i].Iova.Start < mapping.Iova.End)
+        {
+            return DmaResult.Fail(Errno.EEXIST);
+        }
+
+        // Overlap is checked before the slot count, in the kernel's order.
+        if (_mappings.Count >= Traits.EntryLimit)
+        {
+            return DmaResult.Fail(Errno.ENOSPC);
+        }
+
+        _mappings.Insert(i, mapping);
+        return DmaResult.Ok(mapping.Iova.Size);
+    }
+
+    private DmaResult UnmapCore(AddressRange range, List<DmaMapping>? removed)
+    {
+        if (range.IsEmpty)
+        {
+            return DmaResult.Ok(0);
+        }
+
+        int first = FirstEndingAfter(range.Start);
+        int end = FirstStartingAtOrAfter(range.End, first);
+        if (first >= end)
+        {
+            return DmaResult.Ok(0);
+        }
+
+        var head = _mappings[first];
+        var tail = _mappings[end - 1];
+        bool cutsHead = head.Iova.Start < range.Start;
+        bool cutsTail = tail.Iova.End > range.End;
+        if (!Traits.UnmapMayBisect)
+        {
+            // type1 v2 checks both ends before removing anything, so a refused call changes nothing.
+            if (cutsHead || cutsTail)
+            {
+                return DmaResult.Fail(Errno.EINVAL);
+            }
+
+            UInt128 total = 0;
+            for (int k = first; k < end; k++)
+            {
+                total += _mappings[k].Iova.Size;
+                removed?.Add(_mappings[k]);
+            }
+
+            _mappings.RemoveRange(first, end - first);
+            return DmaResult.Ok(total);
+        }
+
+        UInt128 cut = 0;
+        for (int k = first; k < end; k++)
+        {
+            var part = _mappings[k].Iova.Intersect(range);
+            cut += part.Size;
+            removed?.Add(_mappings[k].Clip(part));
+        }
+
+        _mappings.RemoveRange(first, end - first);
+        int at = first;
+        if (cutsHead)
+        {
+            _mappings.Insert(at++, head.Clip(AddressRange.FromBounds(head.Iova.Start, range.Start)));
+        }
+
+        if (cutsTail)
+        {
+            _mappings.Insert(at, tail.Clip(AddressRange.FromBounds((ulong)range.End, tail.Iova.End)));
+        }
+
+        return DmaResult.Ok(cut);
+    }
+
+    private DmaResult UnmapAllCore(List<DmaMapping>? removed)
+    {
+        UInt128 total = 0;
+        foreach (var m in _mappings)
+        {
+            total += m.Iova.Size;
+        }
+
+        removed?.AddRange(_mappings);
+        _mappings.Clear();
+        return DmaResult.Ok(total);
+    }
+
+    // The index of the first mapping whose end is after address (Count when none).
+    private int FirstEndingAfter(ulong address)
+    {
+        int lo = 0, hi = _mappings.Count;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (_mappings[mid].Iova.End <= address)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private int FirstStartingAtOrAfter(UInt128 address, int from)
+    {
+        int lo = from, hi = _mappings.Count;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (_mappings[mid].Iova.Start < address)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name}: {_mappings.Count} mappings";
+}
