@@ -50,6 +50,13 @@ public class ScenarioReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Cases_Committed_HoldBothSeedStories()
+    {
+        Assert.Contains("SeedStories/01-pam-flip-a-plus-b.json", Store.Cases());
+        Assert.Contains("SeedStories/02-hotplug-history.json", Store.Cases());
+    }
+
+    [Fact]
     public void Schema_StepDefinitions_ListEveryStepKindTheReaderKnows()
     {
         string path = Path.Combine(Store.Root, "docs", "scenario.schema.json");

@@ -291,7 +291,7 @@ public static class ScenarioReader
                 throw new ScenarioFormatException(JsonWalker.Child(b.Path, "granule"), $"expected a power of two of at least 4K, got 0x{granule:x}");
             }
 
-            step = step with { Granularity = granularity, Granule = granule, Backend = ReadTraits(b) };
+            step = step with { Granularity = granularity, Granule = granule };
         }
 
         return step;

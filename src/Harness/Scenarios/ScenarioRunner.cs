@@ -4,6 +4,7 @@ using Verify.Harness.Layouts;
 using Verify.Harness.Running;
 using Verify.Harness.Suites;
 using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
@@ -60,6 +61,7 @@ public sealed partial class ScenarioRunner
         var invariants = new Verdict();
         var context = new StepContext(invariants);
         string result;
+        BeginDmaStep(context);
         try
         {
             result = step switch
@@ -80,6 +82,12 @@ public sealed partial class ScenarioRunner
         catch (Exception error) when (error is StepException or ArgumentException or KeyNotFoundException or InvalidOperationException)
         {
             return new StepReport(index, step.ToString(), "", [], [.. invariants.Failures], error.Message);
+        }
+
+        EndDmaStep(context);
+        if (context.Lines.Count > 0)
+        {
+            result = string.Join("\n", context.Lines.Prepend(result));
         }
 
         var expectations = new Verdict();
@@ -119,6 +127,7 @@ public sealed partial class ScenarioRunner
         var raw = tree.RenderUnsimplified();
         var view = tree.Render();
         CheckRender(context.Invariants, tree, raw, view);
+        context.Unsimplified = raw;
         return Transaction(view, context);
     }
 
@@ -143,6 +152,7 @@ public sealed partial class ScenarioRunner
         context.Invariants.Expect(simple.Ranges.SequenceEqual(expected),
             () => $"simplify gave\n{simple}\nthe oracle's repeated merging gives\n{string.Join("\n", expected)}");
         context.Invariants.Expect(simple.Simplify().Equals(simple), () => "simplify is not idempotent");
+        context.Unsimplified = view;
         return Transaction(simple, context);
     }
 
@@ -162,7 +172,6 @@ public sealed partial class ScenarioRunner
                 $"transaction {_transaction}: {view.Count} range(s); {changes.Count(e => e.Kind == TopologyEventKind.Delete)} del, {changes.Count(e => e.Kind == TopologyEventKind.Add)} add, {events.Count(e => e.Kind == TopologyEventKind.Nop)} nop"),
         };
         lines.AddRange(changes.Select(e => "  " + e));
-        lines.AddRange(context.Lines);
         return string.Join("\n", lines);
     }
 
@@ -203,7 +212,20 @@ public sealed partial class ScenarioRunner
 
         public List<string> Lines { get; } = [];
 
-        public Dictionary<string, object> Observed { get; } = new(StringComparer.Ordinal);
+        /// <summary>The unsimplified render of a transaction's new view (for region-boundary splitting).</summary>
+        public FlatView? Unsimplified { get; set; }
+
+        /// <summary>The result of the step's raw MAP/UNMAP, if it made one.</summary>
+        public DmaResult? Raw { get; set; }
+
+        /// <summary>Containers that must match the view after the step (a transaction, hotplug or unplug touched them).</summary>
+        public HashSet<string> Converged { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Each container's state before the step.</summary>
+        public Dictionary<string, (IReadOnlyList<DmaMapping> Mappings, int Calls, int Failures)> Before { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>What the step did to each container.</summary>
+        public Dictionary<string, ContainerEffect> Observed { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A step that cannot run in the state the scenario is in.</summary>

@@ -246,7 +246,8 @@ public enum ListenerKind
     Coalescing,
 }
 
-/// <summary>Registers a DMA listener on the address space.</summary>
+/// <summary>Registers a DMA listener on the address space. What a container allows (bisect, unmap-all, entry limit)
+/// is the container's own (<see cref="ContainerStep"/>): the coalescing listener plans with each container's traits.</summary>
 /// <param name="Name">The listener's name.</param>
 /// <param name="Listener">Which listener.</param>
 /// <param name="Options">Host page size and IOMMU page size of its section rules.</param>
@@ -261,16 +262,13 @@ public sealed record ListenerStep(string Name, ListenerKind Listener, DmaOptions
     /// <summary>Coalescing only, with <c>fixed-granule</c>: the cut size.</summary>
     public ulong Granule { get; init; } = 0x20_0000;
 
-    /// <summary>Coalescing only: what the listener assumes its containers allow.</summary>
-    public DmaBackendTraits Backend { get; init; } = DmaBackendTraits.Type1;
-
     /// <inheritdoc/>
     public override string Kind => "listener";
 
     /// <inheritdoc/>
     public override string ToString() => Listener == ListenerKind.Naive
         ? $"listener {Name} naive"
-        : string.Create(CultureInfo.InvariantCulture, $"listener {Name} coalescing {Granularity}{(Granularity == "fixed-granule" ? $" granule=0x{Granule:x}" : "")}{(Backend.UnmapMayBisect ? " bisect" : "")}");
+        : string.Create(CultureInfo.InvariantCulture, $"listener {Name} coalescing {Granularity}{(Granularity == "fixed-granule" ? $" granule=0x{Granule:x}" : "")}");
 }
 
 /// <summary>Creates a container (a type1 container model) not yet attached to any listener.</summary>

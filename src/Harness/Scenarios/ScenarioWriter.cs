@@ -150,7 +150,6 @@ public static class ScenarioWriter
                 {
                     w.WriteString("granularity", s.Granularity);
                     if (s.Granularity == "fixed-granule") { Number(w, "granule", s.Granule); }
-                    WriteTraits(w, s.Backend);
                 }
 
                 break;
