@@ -107,9 +107,6 @@ internal sealed class JsonWalker
             : throw new ScenarioFormatException(path, $"expected one of {string.Join(", ", choices.Keys.Select(k => $"\"{k}\""))}, got \"{text}\"");
     }
 
-    public T? OptionalChoice<T>(string name, IReadOnlyDictionary<string, T> choices)
-        where T : struct => Has(name) ? Choice(name, choices) : null;
-
     /// <summary>Refuses every field that was not asked for.</summary>
     public void Done()
     {

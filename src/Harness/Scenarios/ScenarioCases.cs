@@ -37,7 +37,8 @@ public static class ScenarioCases
     }
 
     /// <summary>The steps of one generated case, or null when its type has no scenario form.</summary>
-    /// <param name="generated">A case object (TreeTransactionCase, RegionTreeCase, LayoutCase, FlatRangesCase).</param>
+    /// <param name="generated">A case object: TreeTransactionCase, RegionTreeCase, LayoutCase, FlatRangesCase, or any
+    /// <see cref="IScenarioCase"/>.</param>
     /// <returns>The steps or null.</returns>
     public static IReadOnlyList<ScenarioStep>? Steps(object generated) => generated switch
     {
@@ -45,7 +46,8 @@ public static class ScenarioCases
         RegionTreeCase c => FromTransactions(new TreeTransactionCase(c, [])),
         LayoutCase c => FromLayout(c),
         FlatRangesCase c => [new ViewStep(c.Ranges)],
-        _ => DmaSteps(generated),
+        IScenarioCase c => c.ToScenarioSteps(),
+        _ => null,
     };
 
     /// <summary>A generated tree built step by step, committed, then one commit per operation that changes it.</summary>
@@ -119,6 +121,4 @@ public static class ScenarioCases
         TreeOperation.Place p => new PlaceStep(p.Placement.Child, p.Placement.Parent, next.PlacementOf(p.Placement.Child).Address, p.Placement.Priority),
         _ => null,
     };
-
-    private static IReadOnlyList<ScenarioStep>? DmaSteps(object generated) => null;
 }
