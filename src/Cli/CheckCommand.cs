@@ -27,7 +27,7 @@ internal static class CheckCommand
         {
             PropertyBudget budget;
             TimeSpan? limit = null;
-            (int Index, int Count) part = (1, 1);
+            var part = PropertyShard.All;
             try
             {
                 if (parse.GetValue(time) is { } t)
@@ -37,7 +37,7 @@ internal static class CheckCommand
 
                 if (parse.GetValue(shard) is { } sh)
                 {
-                    part = CheckOptions.ParseShard(sh);
+                    part = PropertyShard.Parse(sh);
                 }
 
                 budget = PropertyBudget.FromEnvironment();
@@ -77,10 +77,10 @@ internal static class CheckCommand
                 return 2;
             }
 
-            var selected = CheckOptions.Shard(matching, part.Index, part.Count);
+            var selected = part.Select(matching);
             if (part.Count > 1)
             {
-                Console.WriteLine($"shard {part.Index}/{part.Count}: {selected.Count} of {matching.Count} properties");
+                Console.WriteLine($"shard {part}: {selected.Count} of {matching.Count} properties");
             }
 
             bool saving = parse.GetValue(save) || RegressionStore.SavingRequested();
