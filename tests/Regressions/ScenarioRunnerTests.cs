@@ -74,4 +74,21 @@ public class ScenarioRunnerTests
 
         Assert.True(report.Holds, string.Join("\n", report.Problems()));
     }
+
+    [Fact]
+    public void Run_PlanPastTheEntryLimit_IsReportedNotAppliedAndHolds()
+    {
+        var report = Run("""
+            { "listener": { "name": "l", "kind": "coalescing" } },
+            { "container": { "name": "c0", "entry-limit": 1 } },
+            { "hotplug": { "container": "c0", "listener": "l" } },
+            { "view": { "ranges": [
+                { "start": "0x0", "end": "0x1000", "region": "a", "kind": "ram" },
+                { "start": "0x1000", "end": "0x2000", "region": "b", "kind": "ram" } ] },
+              "expect": { "ioctls": { "c0": 0 }, "mappings": { "c0": [] } } }
+            """); // two RAM regions [0x0, 0x1000) and [0x1000, 0x2000) need two mappings; the container takes one
+
+        Assert.True(report.Holds, string.Join("\n", report.Problems()));
+        Assert.Contains("plan refused", report.Steps[3].Result, StringComparison.Ordinal);
+    }
 }

@@ -40,10 +40,18 @@ public sealed class PropertyFailedException : Exception
             lines.Add(c);
         }
 
-        if (Scenarios.ScenarioCases.Of(outcome) is { } scenario)
+        try
         {
-            lines.Add("as a scenario (save it with VERIFY_SAVE=1 or verify check --save; replay it with verify replay FILE):");
-            lines.Add(Scenarios.ScenarioWriter.Write(scenario).TrimEnd());
+            if (Scenarios.ScenarioCases.Of(outcome) is { } scenario)
+            {
+                lines.Add("as a scenario (save it with VERIFY_SAVE=1 or verify check --save; replay it with verify replay FILE):");
+                lines.Add(Scenarios.ScenarioWriter.Write(scenario).TrimEnd());
+            }
+        }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            // The failure report matters more than its scenario form: never lose the one to a bug in the other.
+            lines.Add($"(no scenario form: {error.Message})");
         }
 
         if (savedPath is not null)

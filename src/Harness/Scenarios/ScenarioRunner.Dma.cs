@@ -157,8 +157,8 @@ public sealed partial class ScenarioRunner
                 observed = observed with { Collateral = measured.CollateralBytes };
                 context.Lines.Add($"{c.Name}: {calls.Count} ioctl(s), collateral {ScenarioNumbers.Format(measured.CollateralBytes)} bytes");
                 context.Lines.AddRange(calls.Select(x => $"  {x}"));
-                if (c.Listener?.Listener is CoalescingListener listener && !context.Raw.HasValue
-                    && listener.LastPlans.TryGetValue(c.Port, out var plan) && context.Converged.Contains(c.Name) && c.Listener is not null)
+                if (c.Listener?.Listener is CoalescingListener listener && !context.Raw.HasValue && context.Converged.Contains(c.Name)
+                    && listener.LastPlans.TryGetValue(c.Port, out var plan))
                 {
                     context.Invariants.Expect(plan.CollateralBytes == measured.CollateralBytes,
                         () => $"{c.Name}: the coalescing listener's plan reports {ScenarioNumbers.Format(plan.CollateralBytes)} collateral bytes, the oracle measures {ScenarioNumbers.Format(measured.CollateralBytes)}");
@@ -174,7 +174,15 @@ public sealed partial class ScenarioRunner
             }
 
             context.Observed[c.Name] = observed;
-            if (context.Converged.Contains(c.Name) && c.Listener is { } attached && !c.TookRawCalls)
+            if (c.Listener?.Listener is CoalescingListener owner && context.Converged.Contains(c.Name)
+                && owner.LastPlans.TryGetValue(c.Port, out var refused) && refused.ExceedsEntryLimit)
+            {
+                // DL-07: a plan past the entry limit is reported and not applied, so the container keeps its old
+                // mappings; converging is not expected, issuing nothing is.
+                context.Lines.Add($"{c.Name}: plan refused, it would exceed the entry limit ({refused.PeakLiveMappings} live mappings)");
+                context.Invariants.Expect(calls.Count == 0, () => $"{c.Name}: a refused plan was partly applied ({calls.Count} ioctls)");
+            }
+            else if (context.Converged.Contains(c.Name) && c.Listener is { } attached && !c.TookRawCalls)
             {
                 CheckTranslations(context.Invariants, c, View, attached.Options);
             }

@@ -67,7 +67,7 @@ public sealed partial class ScenarioRunner
             result = step switch
             {
                 RootStep s => Start(RegionTree.Create(MemoryRegion.Container(s.Name, AddressSpace.End)), null),
-                LayoutStep s => Start(s.Build().Tree, s.Build()),
+                LayoutStep s => Start(null, s.Build()),
                 DefineStep s => Edit(t => t.Define(s.Region)),
                 PlaceStep s => Edit(t => t.AddSubregion(s.Parent, s.Child, s.Address, s.Priority)),
                 UnplaceStep s => Edit(t => t.RemoveSubregion(s.Region)),
@@ -101,8 +101,9 @@ public sealed partial class ScenarioRunner
         return new StepReport(index, step.ToString(), result, [.. expectations.Failures], [.. broken]);
     }
 
-    private string Start(RegionTree tree, MachineLayout? layout)
+    private string Start(RegionTree? tree, MachineLayout? layout)
     {
+        tree ??= layout!.Tree;
         if (_tree is not null)
         {
             throw new StepException("the scenario already has a region tree; 'root' and 'layout' start one, once");
