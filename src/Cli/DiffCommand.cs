@@ -22,8 +22,8 @@ internal static class DiffCommand
     {
         var oldFile = new Argument<FileInfo>("OLD") { Description = "'info mtree -f' before the transaction" };
         var newFile = new Argument<FileInfo>("NEW") { Description = "'info mtree -f' after the transaction" };
-        var addressSpace = new Option<string>("--as") { Description = "the address space whose FlatView to compare (default: memory)", DefaultValueFactory = _ => "memory" };
-        var hostPage = new Option<string>("--host-page") { Description = "host page size: 4K (default) or 64K", DefaultValueFactory = _ => "4K" };
+        var addressSpace = new Option<string>("--as") { HelpName = "NAME", Description = "the address space whose FlatView to compare", DefaultValueFactory = _ => "memory" };
+        var hostPage = new Option<string>("--host-page") { HelpName = "4K|64K", Description = "host page size: 4K or 64K", DefaultValueFactory = _ => "4K" };
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
         var command = new Command("diff", "compare the naive vfio listener and the coalescing listener on one transaction OLD -> NEW")
         {

@@ -48,15 +48,20 @@ public class DmaListenerTests
         return (listener, container, topology);
     }
 
+    private static (NaiveVfioListener Listener, MappingSetBackend Container, MemoryTopology Topology) Naive(FlatView? start = null, DmaOptions? options = null, DmaBackendTraits? traits = null)
+    {
+        var listener = new NaiveVfioListener(options ?? DmaOptions.Default);
+        var topology = new MemoryTopology(start);
+        topology.Register(listener);
+        var container = Container(traits: traits);
+        listener.AddContainer(container);
+        return (listener, container, topology);
+    }
+
     [Fact]
     public void NaiveVfioListener_MergeAPlusBIntoAPrime_UnmapsAUnmapsBMapsAPrime()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology();
-        topology.Register(listener);
-        topology.Commit(Apart);
+        var (listener, container, topology) = Naive(Apart);
 
         topology.Commit(Merged);
 
@@ -98,11 +103,7 @@ public class DmaListenerTests
     public void NaiveVfioListener_SeedStoryPamE8000ReadOnly_UnmapsMergedRangeAndMapsThree()
     {
         var (shadowed, readOnly) = SeedTrees();
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        var topology = new MemoryTopology(shadowed.Render());
-        topology.Register(listener);
-        listener.AddContainer(container);
+        var (listener, container, topology) = Naive(shadowed.Render());
         var before = container.Mappings.ToList();
 
         topology.Commit(readOnly.Render());
@@ -186,11 +187,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_HostPage64KiB_MapsOnlyTheAlignedInterior()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default with { HostPageSize = 0x1_0000 });
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology();
-        topology.Register(listener);
+        var (_, container, topology) = Naive(options: DmaOptions.Default with { HostPageSize = 0x1_0000 });
 
         topology.Commit(FlatView.Create([Ram(0x1000, 0x3_0000, 0x1000)])); // [0x1000, 0x31000)
 
@@ -200,11 +197,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_WholeSpaceRamRemovedWithUnmapAll_IssuesUnmapAll()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container();
-        listener.AddContainer(container);
-        var topology = new MemoryTopology(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
-        topology.Register(listener);
+        var (listener, container, topology) = Naive(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
 
         topology.Commit(FlatView.Empty);
 
@@ -215,11 +208,7 @@ public class DmaListenerTests
     [Fact]
     public void NaiveVfioListener_WholeSpaceRamRemovedWithoutUnmapAll_IssuesTwoHalves()
     {
-        var listener = new NaiveVfioListener(DmaOptions.Default);
-        var container = Container(traits: DmaBackendTraits.SplitCapable with { SupportsUnmapAll = false });
-        listener.AddContainer(container);
-        var topology = new MemoryTopology(FlatView.Create([Ram(0, AddressSpace.End, 0)])); // [0x0, 2^64)
-        topology.Register(listener);
+        var (listener, container, topology) = Naive(FlatView.Create([Ram(0, AddressSpace.End, 0)]), traits: DmaBackendTraits.SplitCapable with { SupportsUnmapAll = false }); // [0x0, 2^64)
 
         topology.Commit(FlatView.Empty);
 
@@ -350,6 +339,49 @@ public class DmaListenerTests
         Assert.Empty(listener.Containers);
     }
 
+    [Fact]
+    public void NaiveVfioListener_IommuSectionAddedAndRemoved_RegistersNotifierWithoutMap()
+    {
+        var (listener, _, topology) = Naive();
+        var iommu = new FlatRange(AddressRange.FromBounds(0, 0x1_0000_0000), "vtd-iommu", RegionKind.Iommu, 0); // [0x0, 0x1_0000_0000)
+
+        topology.Commit(FlatView.Create([iommu]));
+        topology.Commit(FlatView.Empty);
+
+        Assert.Empty(listener.Log);
+        Assert.Equal([true, false], listener.Notifiers.Select(n => n.Registered));
+    }
+
+    [Fact]
+    public void Measure_UnmapNeverFollowedByMap_WindowRunsToTheEnd()
+    {
+        var live = new[] { Mapping(0, 0x2000, 0) }; // [0x0, 0x2000)
+        var desired = DmaMap.Of(Merged, DmaOptions.Default); // still maps [0x0, 0x4000) with the same translation
+        DmaOperation[] ops = [new DmaOperation.Unmap(AddressRange.FromBounds(0, 0x2000)), new DmaOperation.Map(Mapping(0x2000, 0x4000, 0x2000))]; // [0x0, 0x2000), [0x2000, 0x4000)
+
+        var measured = DmaPlanMetrics.Measure(live, ops, desired, DmaBackendTraits.Type1);
+
+        Assert.Equal((UInt128)0x2000, measured.CollateralBytes);
+        Assert.Equal(2, measured.LargestWindow);
+        Assert.Equal(1, measured.LiveMappingsAfter);
+    }
+
+    [Fact]
+    public void CoalescingListener_RefusedPlanThenSmallerView_ConvergesFromTheOldHistory()
+    {
+        var three = FlatView.Create([Ram(0, 0x1000, 0, region: "a"), Ram(0x2000, 0x1000, 0, region: "b"), Ram(0x4000, 0x1000, 0, region: "c")]); // [0x0, 0x1000), [0x2000, 0x3000), [0x4000, 0x5000)
+        var (listener, container, topology) = Coalescing(Apart, PlanOptions.Default, DmaBackendTraits.Type1 with { EntryLimit = 2 });
+
+        topology.Commit(three);
+        Assert.True(listener.LastPlans[container].ExceedsEntryLimit);
+        Assert.Equal([Mapping(0, 0x2000, 0), Mapping(0x2000, 0x4000, 0x2000)], container.Mappings); // A and B untouched
+        topology.Commit(Merged);
+
+        Assert.True(listener.LastPlans[container].IsEmpty);
+        Assert.Equal(container.Mappings, listener.HistoryOf(container));
+        Assert.Empty(listener.Failures);
+    }
+
     [Theory]
     [InlineData(false, true, MappingGranularity.PerRange)]
     [InlineData(false, false, MappingGranularity.RegionBoundaries)]
@@ -412,6 +444,49 @@ public class DmaListenerTests
             Assert.Equal(measured.PeakLiveMappings, plan.PeakLiveMappings);
             Assert.Equal(backend.Mappings.Count, plan.LiveMappingsAfter);
             Assert.Equal(anyChange, !plan.IsEmpty);
+        }
+    }
+
+    [Fact]
+    public void CoalescingListener_RandomTransactionsWithHotplug_EveryContainerTranslatesTheViewWithoutFailures()
+    {
+        const ulong Page = 0x1000;
+        const int Pages = 40;
+        var random = new Random(99);
+        for (int run = 0; run < 40; run++)
+        {
+            var listener = new CoalescingListener(DmaOptions.Default, PlanOptions.Default with { Granularity = run % 3 == 0 ? MappingGranularity.FixedGranule : MappingGranularity.PerRange, Granule = 0x4000 });
+            var naive = new NaiveVfioListener(DmaOptions.Default);
+            var topology = new MemoryTopology();
+            topology.Register(listener);
+            topology.Register(naive);
+            var naiveContainer = Container("naive");
+            naive.AddContainer(naiveContainer);
+            for (int step = 0; step < 30; step++)
+            {
+                if (random.Next(6) == 0)
+                {
+                    listener.AddContainer(Container($"c{step}", random.Next(2) == 0 ? DmaBackendTraits.Type1 : DmaBackendTraits.SplitCapable));
+                }
+
+                var ranges = RandomMappings(random, 0, Pages, Page).Select(m =>
+                    new FlatRange(m.Iova, m.Region, random.Next(8) == 0 ? RegionKind.Io : RegionKind.Ram, m.Offset, ReadOnly: !m.Writable, DirtyLogMask: (byte)random.Next(2)));
+                var view = FlatView.Create(ranges).Simplify();
+                topology.Commit(view);
+
+                var desired = DmaMap.Of(view, DmaOptions.Default);
+                Assert.Empty(listener.Failures);
+                Assert.All(naive.Log, c => Assert.True(c.Result.Succeeded, c.ToString()));
+                Assert.Equal(view, listener.View);
+                foreach (var container in listener.Containers.Append(naiveContainer))
+                {
+                    for (int k = 0; k < Pages; k++)
+                    {
+                        ulong a = (ulong)k * Page;
+                        Assert.Equal(desired.Translate(a), TranslateIn(container.Mappings, a));
+                    }
+                }
+            }
         }
     }
 

@@ -59,7 +59,7 @@ public sealed class CoalescingListener : IMemoryListener
     /// <param name="container">A container of this listener.</param>
     /// <returns>A snapshot.</returns>
     /// <exception cref="InvalidOperationException">The container was never added or has been removed.</exception>
-    public IReadOnlyList<DmaMapping> HistoryOf(IDmaBackend container) => [.. HistoryFor(container).Mappings];
+    public IReadOnlyList<DmaMapping> HistoryOf(IDmaBackend container) => HistoryFor(container).Mappings.ToImmutableArray();
 
     /// <summary>Hotplug: replays the current DMA map into <paramref name="container"/> (a plan from an empty
     /// history, split as the current granularity says), applies it and returns it. A plan over the entry limit is

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Verify.MemoryMap.Dma;
 
@@ -37,27 +38,36 @@ public static class DmaPlanner
         ArgumentNullException.ThrowIfNull(live);
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(options);
-        var want = desired.Mappings;
+        var want = desired.Mappings.AsSpan();
+        var lives = AsSpan(live);
         bool bisect = options.Backend.UnmapMayBisect;
 
-        // Pass 1: what must go. Groups of removed pieces, the unchanged pages inside them (collateral, type1 only).
+        // Pass 1: what must go. Groups of removed pieces, the unchanged pages inside them (collateral, type1 only),
+        // and the desired mappings that are not identical to a live one (the only ones pass 2 must look at).
         var groups = new List<Group>();
         var collateral = new List<AddressRange>();
         var removedIndices = new List<int>();
+        var dirty = new List<int>();
         var runs = new List<Run>();
         Group open = default;
         bool isOpen = false;
-        int j = 0;
-        for (int i = 0; i < live.Count; i++)
+        int j = 0, identical = -1;
+        for (int i = 0; i < lives.Length; i++)
         {
-            var l = live[i];
+            ref readonly var l = ref lives[i];
             while (j < want.Length && want[j].Iova.End <= l.Iova.Start)
             {
+                if (j != identical)
+                {
+                    dirty.Add(j);
+                }
+
                 j++;
             }
 
-            if (j < want.Length && want[j] == l)
+            if (j < want.Length && Identical(want[j], l))
             {
+                identical = j;
                 Close(ref open, ref isOpen, groups, i);
                 continue;
             }
@@ -97,27 +107,25 @@ public static class DmaPlanner
         }
 
         Close(ref open, ref isOpen, groups, -1);
-
-        // Pass 2: what must be mapped: every desired page no surviving live page already translates the same way.
-        var fresh = new List<DmaMapping>();
-        int p = 0;
-        foreach (var d in want)
+        for (; j < want.Length; j++)
         {
-            while (p < live.Count && live[p].Iova.End <= d.Iova.Start)
+            if (j != identical)
             {
-                p++;
+                dirty.Add(j);
             }
+        }
 
-            if (p < live.Count && live[p] == d)
-            {
-                continue;
-            }
-
+        // Pass 2: what must be mapped: every page of a dirty desired mapping that no surviving live page already
+        // translates the same way.
+        var fresh = new List<DmaMapping>();
+        foreach (int k in dirty)
+        {
+            ref readonly var d = ref want[k];
             ulong cursor = d.Iova.Start;
             bool finished = false;
-            for (int q = p; q < live.Count && live[q].Iova.Start < d.Iova.End && !finished; q++)
+            for (int q = SortedRanges.FirstEndingAfter(lives, d.Iova.Start); q < lives.Length && lives[q].Iova.Start < d.Iova.End && !finished; q++)
             {
-                var l = live[q];
+                ref readonly var l = ref lives[q];
                 bool survives = bisect ? SameTranslation(l, d) : removedIndices.BinarySearch(q) < 0;
                 if (!survives)
                 {
@@ -143,6 +151,20 @@ public static class DmaPlanner
         return Assemble(live.Count, groups, fresh, collateral, options.Backend);
     }
 
+    // The live list as a span without copying for the lists callers hold (an ImmutableArray, an array, a List).
+    private static ReadOnlySpan<DmaMapping> AsSpan(IReadOnlyList<DmaMapping> live) => live switch
+    {
+        ImmutableArray<DmaMapping> a => a.AsSpan(),
+        DmaMapping[] a => a,
+        List<DmaMapping> l => CollectionsMarshal.AsSpan(l),
+        _ => live.ToArray(),
+    };
+
+    // The common case of the walk, so it is one cheap comparison: the same mapping on both sides.
+    private static bool Identical(in DmaMapping a, in DmaMapping b) =>
+        a.Iova.Start == b.Iova.Start && a.Offset == b.Offset && a.Writable == b.Writable && a.Iova.Equals(b.Iova)
+        && (ReferenceEquals(a.Region, b.Region) || string.Equals(a.Region, b.Region, StringComparison.Ordinal));
+
     /// <summary>Whether two mappings translate every IOVA they share the same way: same region and writability,
     /// and the same IOVA-to-offset shift (wrapping arithmetic is exact because both offsets are real).</summary>
     internal static bool SameTranslation(in DmaMapping a, in DmaMapping b) =>
@@ -152,7 +174,7 @@ public static class DmaPlanner
 
     /// <summary>Splits live mapping <paramref name="l"/> into runs that keep or change translation in
     /// <paramref name="want"/> (starting the search at index <paramref name="j"/>); returns whether any run changes.</summary>
-    internal static bool CompareRuns(in DmaMapping l, ImmutableArray<DmaMapping> want, int j, List<Run> runs)
+    internal static bool CompareRuns(in DmaMapping l, ReadOnlySpan<DmaMapping> want, int j, List<Run> runs)
     {
         runs.Clear();
         bool changed = false;

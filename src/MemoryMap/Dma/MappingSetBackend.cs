@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Verify.MemoryMap.Dma;
 
 /// <summary>
@@ -178,25 +180,7 @@ public sealed class MappingSetBackend : IDmaBackend
         return DmaResult.Ok(total);
     }
 
-    // The index of the first mapping whose end is after address (Count when none).
-    private int FirstEndingAfter(ulong address)
-    {
-        int lo = 0, hi = _mappings.Count;
-        while (lo < hi)
-        {
-            int mid = lo + ((hi - lo) >> 1);
-            if (_mappings[mid].Iova.End <= address)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
+    private int FirstEndingAfter(ulong address) => SortedRanges.FirstEndingAfter(CollectionsMarshal.AsSpan(_mappings), address);
 
     private int FirstStartingAtOrAfter(UInt128 address, int from)
     {

@@ -23,4 +23,24 @@ internal static class SortedRanges
 
         return lo;
     }
+
+    /// <summary>The index of the first mapping that ends after <paramref name="address"/> (Length when none).</summary>
+    public static int FirstEndingAfter(ReadOnlySpan<DmaMapping> mappings, ulong address)
+    {
+        int lo = 0, hi = mappings.Length;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (mappings[mid].Iova.End <= address)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 }

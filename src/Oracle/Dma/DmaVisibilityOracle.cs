@@ -60,6 +60,27 @@ public static class DmaVisibilityOracle
         return null;
     }
 
+    /// <summary>
+    /// The one MAP QEMU's vfio listener issues for a section, read from SEMANTICS.md 2.4 (the same rules as
+    /// <see cref="Translate"/>, for a whole section): null when it maps nothing.
+    /// </summary>
+    /// <param name="s">A section.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The mapping or null.</returns>
+    public static DmaMapping? SectionMap(FlatRange s, DmaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        UInt128 p = options.HostPageSize;
+        UInt128 start = s.Range.Start, end = (UInt128)s.Range.Start + s.Range.Size;
+        UInt128 first = (start + p - 1) / p * p, last = end / p * p;
+        if (first >= last || Translate(FlatView.Create([s]), options, (ulong)first) is not { } t)
+        {
+            return null;
+        }
+
+        return new DmaMapping(AddressRange.FromBounds((ulong)first, last), t.Region, t.Offset, t.Writable);
+    }
+
     /// <summary>What a list of live mappings translates <paramref name="iova"/> to, by linear scan.</summary>
     /// <param name="mappings">Live mappings (any order).</param>
     /// <param name="iova">An address.</param>

@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using System.Text;
+using Verify.Harness.Generators.MemoryMap;
+using Verify.Harness.Layouts;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Regions;
+
+namespace Verify.Harness.Generators.Dma;
+
+/// <summary>
+/// A DMA listener case: a sequence of memory transactions (on a generated tree or a realistic machine), the
+/// listener and backend options, and the transactions before which a new container is hot-plugged.
+/// </summary>
+/// <param name="Tree">A generated tree and its transactions, or null.</param>
+/// <param name="Layout">A realistic machine and its transactions, or null.</param>
+/// <param name="HostPageSize">Host page size (4 KiB or 64 KiB).</param>
+/// <param name="Granularity">The coalescing listener's mapping granularity.</param>
+/// <param name="SplitCapable">Whether the containers can cut mappings in place.</param>
+/// <param name="EntryLimit">The containers' entry limit.</param>
+/// <param name="Hotplugs">Transaction numbers (0 = the first commit) before which a new container joins.</param>
+public sealed record DmaCase(
+    TreeTransactionCase? Tree,
+    LayoutCase? Layout,
+    ulong HostPageSize,
+    MappingGranularity Granularity,
+    bool SplitCapable,
+    int EntryLimit,
+    ImmutableArray<int> Hotplugs)
+{
+    /// <summary>The trees whose renders are committed, in order (the first commit goes from the empty view).</summary>
+    /// <returns>The trees.</returns>
+    public IReadOnlyList<RegionTree> Trees() => Tree?.ModelTrees() ?? Layout!.Trees();
+
+    /// <summary>The listener's section options.</summary>
+    public DmaOptions DmaOptions => new() { HostPageSize = HostPageSize };
+
+    /// <summary>The container rules.</summary>
+    public DmaBackendTraits Traits => (SplitCapable ? DmaBackendTraits.SplitCapable : DmaBackendTraits.Type1) with { EntryLimit = EntryLimit };
+
+    /// <summary>The coalescing listener's planning options.</summary>
+    public PlanOptions PlanOptions => new() { Granularity = Granularity, Granule = Math.Max(0x20_0000, HostPageSize), Backend = Traits };
+
+    /// <summary>Smaller variants: simpler options, fewer hotplugs, a smaller underlying case.</summary>
+    /// <returns>Candidates.</returns>
+    public IEnumerable<DmaCase> Shrink()
+    {
+        for (int i = 0; i < Hotplugs.Length; i++)
+        {
+            yield return this with { Hotplugs = Hotplugs.RemoveAt(i) };
+        }
+
+        if (Tree is not null)
+        {
+            foreach (var t in Tree.Shrink())
+            {
+                yield return this with { Tree = t };
+            }
+        }
+
+        if (Layout is not null)
+        {
+            foreach (var l in Layout.Shrink())
+            {
+                yield return this with { Layout = l };
+            }
+        }
+
+        if (HostPageSize != 0x1000) { yield return this with { HostPageSize = 0x1000 }; }
+        if (Granularity != MappingGranularity.PerRange) { yield return this with { Granularity = MappingGranularity.PerRange }; }
+        if (EntryLimit < DmaBackendTraits.DefaultEntryLimit) { yield return this with { EntryLimit = DmaBackendTraits.DefaultEntryLimit }; }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"listener host-page=0x{HostPageSize:x} granularity={Granularity} backend={(SplitCapable ? "split-capable" : "type1")} entry-limit={EntryLimit}").AppendLine();
+        text.AppendLine(Tree?.ToString() ?? Layout!.ToString());
+        if (!Hotplugs.IsEmpty)
+        {
+            text.Append("hotplug a container before transactions ").AppendJoin(", ", Hotplugs.Select(h => h + 1)).AppendLine();
+        }
+
+        return text.ToString().TrimEnd();
+    }
+}

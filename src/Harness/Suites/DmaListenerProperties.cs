@@ -1,0 +1,303 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Verify.Harness.Generators.Dma;
+using Verify.Harness.Running;
+using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Flat;
+using Verify.Oracle.Dma;
+using Verify.Oracle.MemoryMap;
+
+namespace Verify.Harness.Suites;
+
+/// <summary>DL-01..DL-07 (PROPERTIES.md): the naive and coalescing DMA listeners against the oracle, over
+/// transaction sequences on arbitrary trees and realistic machines, with hot-plugged containers.</summary>
+[PropertySuite("DmaListener")]
+public static class DmaListenerProperties
+{
+    /// <summary>The suite's properties.</summary>
+    public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
+    [
+        new("DL-01", "P_DL_01_ContainersTranslateTheDmaVisiblePages", "DmaListener", ContainersTranslateTheView),
+        new("DL-02", "P_DL_02_EveryIoctlIsLegalForTheBackend", "DmaListener", EveryIoctlIsLegal),
+        new("DL-03", "P_DL_03_FunctionallyEqualRelayoutIssuesNoIoctl", "DmaListener", EqualRelayoutIsFree),
+        new("DL-04", "P_DL_04_CollateralIsTheMinimumTheHistoryForces", "DmaListener", CollateralIsMinimal),
+        new("DL-05", "P_DL_05_HotpluggedContainersConvergeAndStayLegal", "DmaListener", HotplugConverges),
+        new("DL-06", "P_DL_06_NaiveListenerReproducesQemuIoctls", "DmaListener", NaiveReproducesQemu),
+        new("DL-07", "P_DL_07_EntryLimitIsNeverExceededNorHalfApplied", "DmaListener", EntryLimitHolds),
+    ];
+
+    private static Property ContainersTranslateTheView() =>
+        Prop.ForAll(DmaGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            foreach (var t in run)
+            {
+                foreach (var step in t.Coalescing.Concat(t.Naive))
+                {
+                    ExpectTranslates(verdict, c, t.New, step.After, $"transaction {t.Number + 1}, {step.Container.Name}");
+                }
+            }
+
+            return Classified(verdict, c, run).ToProperty();
+        });
+
+    private static Property EveryIoctlIsLegal() =>
+        Prop.ForAll(DmaGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            foreach (var t in run)
+            {
+                foreach (var h in t.Hotplugs)
+                {
+                    ExpectLegal(verdict, c, [], h.Replay.Operations, $"replay into {h.Container.Name}");
+                }
+
+                foreach (var step in t.Coalescing.Where(s => s.Plan is { ExceedsEntryLimit: false }).Concat(t.Naive))
+                {
+                    ExpectLegal(verdict, c, step.Before, step.Operations, $"transaction {t.Number + 1}, {step.Container.Name}");
+                }
+            }
+
+            return Classified(verdict, c, run).ToProperty();
+        });
+
+    private static Property EqualRelayoutIsFree() =>
+        Prop.ForAll(DmaGenerators.Cases, DmaGenerators.Relayouts, (c, relayout) =>
+        {
+            // Commit the case's last view, then a re-partition of it with the same DMA-visible translation.
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            var last = run[^1].New;
+            var other = relayout.Apply(last);
+            bool sameTranslation = SameTranslation(c, last, other);
+            if (sameTranslation)
+            {
+                var listener = new CoalescingListener(c.DmaOptions, c.PlanOptions);
+                var topology = new Verify.MemoryMap.Topology.MemoryTopology(last);
+                topology.Register(listener);
+                var container = new MappingSetBackend("container0", c.Traits);
+                listener.AddContainer(container);
+                foreach (var (from, to) in new[] { (last, other), (other, last) })
+                {
+                    topology.Commit(to);
+                    var plan = listener.LastPlans[container];
+                    verdict.Expect(plan.IsEmpty, () => $"re-layout\n{from}\n->\n{to}\nkeeps every translation but the plan is\n{plan}");
+                }
+            }
+
+            return verdict
+                .Classify(!sameTranslation, "re-layout changed the DMA-visible map (not checked)")
+                .Classify(sameTranslation && !last.Equals(other), "different ranges, same translation")
+                .Classify(sameTranslation && other.Count < last.Count, "merge A+B -> A'")
+                .Classify(sameTranslation && other.Count > last.Count, "split A -> A'+B")
+                .ToProperty();
+        });
+
+    private static Property CollateralIsMinimal() =>
+        Prop.ForAll(DmaGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            bool forced = false, bruteForced = false;
+            foreach (var t in run)
+            {
+                foreach (var step in t.Coalescing.Where(s => s.Plan is { ExceedsEntryLimit: false }))
+                {
+                    var plan = step.Plan!;
+                    string where = $"transaction {t.Number + 1}, {step.Container.Name}";
+                    var cuts = CollateralOracle.Boundaries(t.Old).Concat(CollateralOracle.Boundaries(t.New));
+                    var measured = CollateralOracle.Measure(step.Before, plan.Operations,
+                        a => DmaVisibilityOracle.Lookup(step.Before, a), a => DmaVisibilityOracle.Translate(t.New, c.DmaOptions, a), c.Traits, cuts);
+                    verdict.Expect(plan.CollateralBytes == measured.CollateralBytes,
+                        () => $"{where}: the plan reports {plan.CollateralBytes} collateral bytes, executing it costs {measured.CollateralBytes}\n{plan}");
+                    verdict.Expect(plan.LargestWindow == measured.LargestWindow,
+                        () => $"{where}: the plan reports a largest window of {plan.LargestWindow} ioctls, executing it gives {measured.LargestWindow}\n{plan}");
+                    verdict.Expect(plan.PeakLiveMappings == measured.PeakLive && plan.LiveMappingsAfter == step.After.Length,
+                        () => $"{where}: the plan reports peak {plan.PeakLiveMappings} / after {plan.LiveMappingsAfter} live mappings, executing it gives {measured.PeakLive} / {step.After.Length}");
+                    if (c.SplitCapable)
+                    {
+                        verdict.Expect(measured.CollateralBytes == 0, () => $"{where}: a split-capable backend still unmaps {measured.CollateralBytes} unchanged bytes\n{plan}");
+                    }
+                    else if (step.Before.Length <= 14)
+                    {
+                        bruteForced = true;
+                        var minimum = CollateralOracle.MinimumType1Collateral(step.Before, a => DmaVisibilityOracle.Translate(t.New, c.DmaOptions, a), cuts);
+                        verdict.Expect(measured.CollateralBytes == minimum,
+                            () => $"{where}: the plan unmaps {measured.CollateralBytes} unchanged bytes; the history forces only {minimum}\nhistory: {string.Join(", ", step.Before)}\n{plan}");
+                    }
+
+                    forced |= measured.CollateralBytes > 0;
+                }
+            }
+
+            return Classified(verdict, c, run).Classify(forced, "type1 rules forced collateral").Classify(bruteForced, "brute-force minimum checked").ToProperty();
+        });
+
+    private static Property HotplugConverges() =>
+        Prop.ForAll(DmaGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            var hotplugged = new HashSet<IDmaBackend>();
+            foreach (var t in run)
+            {
+                foreach (var h in t.Hotplugs)
+                {
+                    hotplugged.Add(h.Container);
+                    ExpectTranslates(verdict, c, h.View, h.After, $"{h.Container.Name} right after its replay");
+                    verdict.Expect(!h.Replay.ExceedsEntryLimit || h.After.IsEmpty, () => $"{h.Container.Name}: a refused replay was half-applied");
+                }
+
+                foreach (var step in t.Coalescing.Where(s => hotplugged.Contains(s.Container) && s.Plan is { ExceedsEntryLimit: false }))
+                {
+                    ExpectLegal(verdict, c, step.Before, step.Operations, $"transaction {t.Number + 1}, hot-plugged {step.Container.Name}");
+                    ExpectTranslates(verdict, c, t.New, step.After, $"transaction {t.Number + 1}, hot-plugged {step.Container.Name}");
+                }
+            }
+
+            return Classified(verdict, c, run)
+                .Classify(run.Any(t => t.Hotplugs.Any(h => h.View.Count > 0)), "hot-plug into a populated view")
+                .Classify(run.Any(t => t.Coalescing.Where(s => hotplugged.Contains(s.Container)).Any(s => s.Plan!.CollateralBytes > 0)), "hot-plugged container suffered collateral")
+                .ToProperty();
+        });
+
+    private static Property NaiveReproducesQemu() =>
+        Prop.ForAll(DmaGenerators.Cases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            foreach (var t in run)
+            {
+                var expected = new List<DmaOperation>();
+                var diff = TopologyOracle.Diff(t.Old.Ranges, t.New.Ranges);
+                foreach (var deleted in diff.Deleted.OrderBy(r => r.Range.Start))
+                {
+                    if (DmaVisibilityOracle.SectionMap(deleted, c.DmaOptions) is { } m)
+                    {
+                        if (m.Iova.Size == AddressSpace.End)
+                        {
+                            expected.AddRange(c.Traits.SupportsUnmapAll
+                                ? [new DmaOperation.UnmapAll()]
+                                : [new DmaOperation.Unmap(new AddressRange(0, 1UL << 63)), new DmaOperation.Unmap(new AddressRange(1UL << 63, 1UL << 63))]);
+                        }
+                        else
+                        {
+                            expected.Add(new DmaOperation.Unmap(m.Iova));
+                        }
+                    }
+                }
+
+                foreach (var added in diff.Added.OrderBy(r => r.Range.Start))
+                {
+                    if (DmaVisibilityOracle.SectionMap(added, c.DmaOptions) is { } m)
+                    {
+                        expected.Add(new DmaOperation.Map(m));
+                    }
+                }
+
+                foreach (var step in t.Naive)
+                {
+                    verdict.Expect(step.Operations.SequenceEqual(expected),
+                        () => $"transaction {t.Number + 1}, {step.Container.Name}: naive ioctls\n  {string.Join("\n  ", step.Operations)}\nQEMU issues\n  {string.Join("\n  ", expected)}");
+                }
+            }
+
+            return Classified(verdict, c, run).ToProperty();
+        });
+
+    private static Property EntryLimitHolds() =>
+        Prop.ForAll(DmaGenerators.TightLimitCases, c =>
+        {
+            var verdict = new Verdict();
+            var run = ListenerRun.Execute(c);
+            bool refused = false;
+            foreach (var t in run)
+            {
+                foreach (var step in t.Coalescing)
+                {
+                    var plan = step.Plan!;
+                    string where = $"transaction {t.Number + 1}, {step.Container.Name}";
+                    var measured = CollateralOracle.Measure(step.Before, plan.Operations, a => null, a => null, c.Traits with { EntryLimit = int.MaxValue });
+                    verdict.Expect(plan.ExceedsEntryLimit == measured.PeakLive > c.EntryLimit,
+                        () => $"{where}: the plan peaks at {measured.PeakLive} live mappings (limit {c.EntryLimit}) but reports ExceedsEntryLimit={plan.ExceedsEntryLimit}");
+                    verdict.Expect(step.After.Length <= c.EntryLimit, () => $"{where}: {step.After.Length} live mappings, limit {c.EntryLimit}");
+                    if (plan.ExceedsEntryLimit)
+                    {
+                        refused = true;
+                        verdict.Expect(step.After.SequenceEqual(step.Before), () => $"{where}: a refused plan was half-applied");
+                    }
+                }
+            }
+
+            return verdict.Classify(refused, "a plan was refused").Classify(!refused, "every plan fit").ToProperty();
+        });
+
+    private static void ExpectTranslates(Verdict verdict, DmaCase c, FlatView view, IReadOnlyList<DmaMapping> mappings, string where)
+    {
+        foreach (ulong a in CellStarts(view, mappings))
+        {
+            var expected = DmaVisibilityOracle.Translate(view, c.DmaOptions, a);
+            var actual = DmaVisibilityOracle.Lookup(mappings, a);
+            verdict.Expect(expected == actual, () => $"{where}: IOVA 0x{a:x} reaches {actual?.ToString() ?? "nothing"}, the view makes it {expected?.ToString() ?? "nothing"}");
+        }
+    }
+
+    private static void ExpectLegal(Verdict verdict, DmaCase c, IReadOnlyList<DmaMapping> before, IReadOnlyList<DmaOperation> operations, string where)
+    {
+        var ledger = new Type1Ledger(c.Traits with { EntryLimit = int.MaxValue }, before);
+        foreach (var op in operations)
+        {
+            var result = ledger.Apply(op);
+            verdict.Expect(result.Succeeded, () => $"{where}: {op} is illegal here ({result.Error}); live: {string.Join(", ", ledger.Mappings)}");
+        }
+    }
+
+    private static bool SameTranslation(DmaCase c, FlatView a, FlatView b) =>
+        CellStarts(a, []).Union(CellStarts(b, [])).All(x => DmaVisibilityOracle.Translate(a, c.DmaOptions, x) == DmaVisibilityOracle.Translate(b, c.DmaOptions, x));
+
+    /// <summary>The first address of every cell cut by the view's ranges, their host-page rounding, and the
+    /// mappings: translation is linear inside each cell, so checking its first byte checks all of it.</summary>
+    private static SortedSet<ulong> CellStarts(FlatView view, IReadOnlyList<DmaMapping> mappings)
+    {
+        var points = new SortedSet<ulong> { 0 };
+        void Add(UInt128 x)
+        {
+            if (x < AddressSpace.End)
+            {
+                points.Add((ulong)x);
+            }
+        }
+
+        foreach (var r in view.Ranges)
+        {
+            Add(r.Range.Start);
+            Add(r.Range.End);
+            foreach (ulong page in new ulong[] { 0x1000, 0x1_0000 })
+            {
+                Add((((UInt128)r.Range.Start + page - 1) / page) * page);
+                Add(r.Range.End / page * page);
+            }
+        }
+
+        foreach (var m in mappings)
+        {
+            Add(m.Iova.Start);
+            Add(m.Iova.End);
+        }
+
+        return points;
+    }
+
+    private static Verdict Classified(Verdict verdict, DmaCase c, IReadOnlyList<TransactionRecord> run) =>
+        verdict
+            .Classify(c.Layout is not null, "realistic machine")
+            .Classify(c.HostPageSize == 0x1_0000, "64 KiB host pages")
+            .Classify(c.SplitCapable, "split-capable backend")
+            .Classify(c.Granularity != MappingGranularity.PerRange, $"granularity {c.Granularity}")
+            .Classify(!c.Hotplugs.IsEmpty, "with hot-plug")
+            .Classify(run.Any(t => t.Coalescing.Any(s => s.Plan is { IsEmpty: false })), "non-empty plan")
+            .Classify(run.Any(t => t.New.Ranges.Any(r => r.Range.EndsAtTop && r.Kind == Verify.MemoryMap.Regions.RegionKind.Ram)), "RAM ending at 2^64");
+}
