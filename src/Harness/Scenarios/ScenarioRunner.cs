@@ -161,6 +161,7 @@ public sealed partial class ScenarioRunner
     private string Transaction(FlatView view, StepContext context)
     {
         var old = View;
+        context.OldView = old;
         _transaction++;
         BeforeTransaction(context);
         TopologyProperties.CheckTransition(context.Invariants, old, view, _transaction);
@@ -215,6 +216,9 @@ public sealed partial class ScenarioRunner
 
         /// <summary>The unsimplified render of a transaction's new view (for region-boundary splitting).</summary>
         public FlatView? Unsimplified { get; set; }
+
+        /// <summary>The view before the step's transaction, if the step is one.</summary>
+        public FlatView? OldView { get; set; }
 
         /// <summary>The result of the step's raw MAP/UNMAP, if it made one.</summary>
         public DmaResult? Raw { get; set; }

@@ -265,6 +265,17 @@ public sealed record ListenerStep(string Name, ListenerKind Listener, DmaOptions
     /// <inheritdoc/>
     public override string Kind => "listener";
 
+    /// <summary>Compares the options by value (their protected-region set is compared as a set, not by reference).</summary>
+    /// <param name="other">Another step.</param>
+    /// <returns>Whether both register the same listener.</returns>
+    public bool Equals(ListenerStep? other) =>
+        other is not null && Name == other.Name && Listener == other.Listener && Granularity == other.Granularity && Granule == other.Granule
+        && Options.HostPageSize == other.Options.HostPageSize && Options.IommuMinPageSize == other.Options.IommuMinPageSize
+        && Options.ProtectedRegions.SetEquals(other.Options.ProtectedRegions) && Expect == other.Expect && Note == other.Note;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Name, Listener, Granularity, Options.HostPageSize);
+
     /// <inheritdoc/>
     public override string ToString() => Listener == ListenerKind.Naive
         ? $"listener {Name} naive"
