@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Verify.Harness.Running;
+using Verify.Harness.Scenarios;
 
 namespace Verify.Cli;
 
@@ -15,15 +16,30 @@ internal static class CheckCommand
         var replay = new Option<string?>("--replay") { Description = "replay one case: \"seed,gamma,size\" (or VERIFY_REPLAY); use with --property" };
         var suite = new Option<string?>("--suite") { Description = "run only suites whose name contains this text" };
         var property = new Option<string?>("--property") { Description = "run only the property with this id (FV-01) or test name" };
+        var time = new Option<string?>("--time") { Description = "stop starting new properties after this long (60s, 5m); the rest are listed as not run" };
+        var shard = new Option<string?>("--shard") { Description = "run shard i of n (\"2/4\"): every n-th property by id, so a CI matrix splits the work deterministically" };
+        var save = new Option<bool>("--save") { Description = "save each shrunk failure as a scenario under tests/Regressions/Cases (like VERIFY_SAVE=1)" };
         var command = new Command("check", "run every property suite with the default budget and print a summary table")
         {
-            maxTest, endSize, seed, replay, suite, property,
+            maxTest, endSize, seed, replay, suite, property, time, shard, save,
         };
         command.SetAction(parse =>
         {
             PropertyBudget budget;
+            TimeSpan? limit = null;
+            var part = PropertyShard.All;
             try
             {
+                if (parse.GetValue(time) is { } t)
+                {
+                    limit = CheckOptions.ParseTime(t);
+                }
+
+                if (parse.GetValue(shard) is { } sh)
+                {
+                    part = PropertyShard.Parse(sh);
+                }
+
                 budget = PropertyBudget.FromEnvironment();
                 if (parse.GetValue(maxTest) is { } m)
                 {
@@ -51,30 +67,47 @@ internal static class CheckCommand
                 return 2;
             }
 
-            var selected = PropertyCatalogue.All
+            var matching = PropertyCatalogue.All
                 .Where(p => parse.GetValue(suite) is not { } name || p.Suite.Contains(name, StringComparison.OrdinalIgnoreCase))
                 .Where(p => parse.GetValue(property) is not { } id || p.Id == id || p.TestName == id)
                 .ToList();
-            if (selected.Count == 0)
+            if (matching.Count == 0)
             {
                 Console.Error.WriteLine("verify check: no property matches the filter");
                 return 2;
             }
 
-            return Run(selected, budget);
+            var selected = part.Select(matching);
+            if (part.Count > 1)
+            {
+                Console.WriteLine($"shard {part}: {selected.Count} of {matching.Count} properties");
+            }
+
+            bool saving = parse.GetValue(save) || RegressionStore.SavingRequested();
+            return Run(selected, budget, limit, saving);
         });
         return command;
     }
 
-    private static int Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget)
+    private static int Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving)
     {
         var outcomes = new List<PropertyOutcome>();
+        var notRun = new List<PropertyDefinition>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
             .Start(context =>
             {
                 foreach (var property in properties)
                 {
+                    // A property cannot be stopped half-way and still give a verdict, so the time budget is checked
+                    // between properties: the one running when time is up finishes.
+                    if (limit is { } l && clock.Elapsed >= l)
+                    {
+                        notRun.Add(property);
+                        continue;
+                    }
+
                     int total = budget.Replay is null ? budget.MaxTest : 1;
                     var task = context.AddTask(Markup.Escape($"{property.Id} {property.TestName}"), maxValue: total);
                     outcomes.Add(PropertyRunner.Run(property, budget, n => task.Value = n));
@@ -95,15 +128,20 @@ internal static class CheckCommand
                 Markup.Escape(highlights));
         }
 
+        foreach (var p in notRun)
+        {
+            table.AddRow(Markup.Escape(p.Suite), Markup.Escape(p.Id), Markup.Escape(p.TestName), "0", "[grey]not run (time)[/]", "");
+        }
+
         AnsiConsole.Write(table);
         foreach (var failed in outcomes.Where(o => !o.Passed))
         {
             Console.WriteLine();
-            Console.WriteLine(new PropertyFailedException(failed).Message);
+            Console.WriteLine(PropertyFailedException.Describe(failed, saving && !failed.Exhausted ? PropertyAssert.Save(failed) : null));
         }
 
         int failures = outcomes.Count(o => !o.Passed);
-        Console.WriteLine($"{outcomes.Count - failures} passed, {failures} failed");
+        Console.WriteLine($"{outcomes.Count - failures} passed, {failures} failed" + (notRun.Count > 0 ? $", {notRun.Count} not run (time budget)" : ""));
         return failures == 0 ? 0 : 1;
     }
 }

@@ -6,7 +6,9 @@ public static class PropertyAssert
     /// <summary>
     /// Runs <paramref name="property"/> with <see cref="PropertyBudget.FromEnvironment"/>; on success writes
     /// the case count and classification table to <paramref name="log"/>; on failure throws
-    /// <see cref="PropertyFailedException"/> whose message ends with the replay line.
+    /// <see cref="PropertyFailedException"/> whose message holds the shrunk case as a scenario and ends with the
+    /// replay line. With <c>VERIFY_SAVE=1</c> the scenario is also saved under <c>tests/Regressions/Cases</c> and
+    /// the message says where.
     /// </summary>
     /// <param name="property">The catalogued property.</param>
     /// <param name="log">Where the classification table goes (an xunit test output).</param>
@@ -17,7 +19,7 @@ public static class PropertyAssert
         var outcome = PropertyRunner.Run(property, PropertyBudget.FromEnvironment());
         if (!outcome.Passed)
         {
-            throw new PropertyFailedException(outcome);
+            throw new PropertyFailedException(outcome, Scenarios.RegressionStore.SavingRequested() ? Save(outcome) : null);
         }
 
         log($"{property.Id} {property.TestName}: {outcome.Tests} cases passed");
@@ -28,5 +30,14 @@ public static class PropertyAssert
         }
 
         return outcome;
+    }
+
+    /// <summary>Saves a failed outcome's shrunk case in the repository's regression store.</summary>
+    /// <param name="outcome">A failed run.</param>
+    /// <returns>The file written, or null when the case has no scenario form.</returns>
+    public static string? Save(PropertyOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return Scenarios.ScenarioCases.Of(outcome) is { } scenario ? Scenarios.RegressionStore.Find().Save(scenario) : null;
     }
 }

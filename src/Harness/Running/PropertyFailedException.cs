@@ -1,18 +1,31 @@
 namespace Verify.Harness.Running;
 
 /// <summary>Thrown by <see cref="PropertyAssert.Holds"/> when a property fails; the message is the
-/// whole report: FsCheck's text, the shrunk case as a scenario, and the replay line.</summary>
+/// whole report: FsCheck's text, the shrunk case, the shrunk case as a scenario, where it was saved, and the
+/// replay line.</summary>
 public sealed class PropertyFailedException : Exception
 {
     /// <summary>Creates the exception for a failed outcome.</summary>
     /// <param name="outcome">The failed run.</param>
-    public PropertyFailedException(PropertyOutcome outcome)
-        : base(Describe(outcome)) => Outcome = outcome;
+    /// <param name="savedPath">Where the shrunk case was saved as a scenario, if it was.</param>
+    public PropertyFailedException(PropertyOutcome outcome, string? savedPath = null)
+        : base(Describe(outcome, savedPath))
+    {
+        Outcome = outcome;
+        SavedPath = savedPath;
+    }
 
     /// <summary>The failed run.</summary>
     public PropertyOutcome Outcome { get; }
 
-    private static string Describe(PropertyOutcome outcome)
+    /// <summary>Where the shrunk case was saved, or null.</summary>
+    public string? SavedPath { get; }
+
+    /// <summary>The report text of a failed outcome, as the exception message holds it.</summary>
+    /// <param name="outcome">The failed run.</param>
+    /// <param name="savedPath">Where the shrunk case was saved, if it was.</param>
+    /// <returns>The text.</returns>
+    public static string Describe(PropertyOutcome outcome, string? savedPath)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var lines = new List<string> { outcome.Report.TrimEnd() };
@@ -25,6 +38,25 @@ public sealed class PropertyFailedException : Exception
         {
             lines.Add("shrunk case:");
             lines.Add(c);
+        }
+
+        try
+        {
+            if (Scenarios.ScenarioCases.Of(outcome) is { } scenario)
+            {
+                lines.Add("as a scenario (save it with VERIFY_SAVE=1 or verify check --save; replay it with verify replay FILE):");
+                lines.Add(Scenarios.ScenarioWriter.Write(scenario).TrimEnd());
+            }
+        }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            // The failure report matters more than its scenario form: never lose the one to a bug in the other.
+            lines.Add($"(no scenario form: {error.Message})");
+        }
+
+        if (savedPath is not null)
+        {
+            lines.Add("saved: " + savedPath);
         }
 
         if (outcome.ReplayCommand is { } r)

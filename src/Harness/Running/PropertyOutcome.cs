@@ -30,6 +30,10 @@ public sealed record PropertyOutcome
     /// <summary>The shrunk counterexample, one argument per line, as the case types print themselves.</summary>
     public string? Counterexample { get; init; }
 
+    /// <summary>The shrunk counterexample's arguments as objects (the generated case records), so a failure can be
+    /// turned into a scenario (<see cref="Scenarios.ScenarioCases.Of"/>); empty when the run passed.</summary>
+    public ImmutableArray<object?> ShrunkArguments { get; init; } = [];
+
     /// <summary>The exception message of the failing case, if it threw.</summary>
     public string? FailureMessage { get; init; }
 

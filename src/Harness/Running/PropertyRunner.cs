@@ -66,6 +66,7 @@ public static class PropertyRunner
                     Classifications = Classify(failed.Item1),
                     Report = runner.Report,
                     Counterexample = string.Join(Environment.NewLine, failed.Item3.Select(a => a?.ToString() ?? "null")),
+                    ShrunkArguments = [.. failed.Item3],
                     FailureMessage = message,
                     Replay = new ReplaySeed(failed.Item6.Seed, failed.Item6.Gamma, failed.Item7),
                 };

@@ -18,6 +18,13 @@ public sealed class Verdict
     /// <summary>Whether nothing has failed so far.</summary>
     public bool Holds => _failureCount == 0;
 
+    /// <summary>The failure messages kept so far (the first few; <see cref="FailureCount"/> counts them all), so a
+    /// scenario replay can list them per step.</summary>
+    public IReadOnlyList<string> Failures => _failures;
+
+    /// <summary>How many expectations have failed, including those whose message was not kept.</summary>
+    public int FailureCount => _failureCount;
+
     /// <summary>Records a failure when <paramref name="condition"/> is false.</summary>
     /// <param name="condition">The expectation.</param>
     /// <param name="message">Builds the message (only called on failure).</param>

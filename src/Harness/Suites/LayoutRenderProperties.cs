@@ -49,8 +49,8 @@ public static class LayoutRenderProperties
         });
 
     /// <summary>Every edge where either side may change: each range's ends and every placement's ends, absolute
-    /// through containers, with the byte before each.</summary>
-    private static SortedSet<ulong> Edges(RegionTree tree, FlatView view)
+    /// through containers, with the byte before each. Scenario replay samples the same points.</summary>
+    internal static SortedSet<ulong> Edges(RegionTree tree, params FlatView[] views)
     {
         var points = new SortedSet<ulong> { 0, ulong.MaxValue };
         void Add(UInt128 a)
@@ -66,7 +66,7 @@ public static class LayoutRenderProperties
             }
         }
 
-        foreach (var r in view.Ranges)
+        foreach (var r in views.SelectMany(v => v.Ranges))
         {
             Add(r.Range.Start);
             Add(r.Range.End);

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Verify.Harness.Scenarios;
+
+namespace Verify.Cli;
+
+/// <summary><c>verify replay FILE</c>: runs one scenario step by step and prints each step, its result and anything
+/// it broke. Exit 0 when everything holds, 1 when an expectation or invariant broke, 2 when the file cannot be used.</summary>
+internal static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "a scenario file (tests/Regressions/Cases/SUITE/HASH.json)" };
+        var json = new Option<bool>("--json") { Description = "print the report as JSON for machines" };
+        var command = new Command("replay", "run one scenario file step by step, checking its expectations and every invariant")
+        {
+            file, json,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            Scenario scenario;
+            try
+            {
+                scenario = ScenarioReader.ReadFile(path.FullName);
+            }
+            catch (ScenarioFormatException error)
+            {
+                // One line naming the file and the JSON path; a malformed file is the user's input, not a crash.
+                Console.Error.WriteLine($"verify replay: {path}: {error.Message}");
+                return 2;
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"verify replay: {path}: {error.Message}");
+                return 2;
+            }
+
+            var report = ScenarioRunner.Run(scenario);
+            Console.Write(parse.GetValue(json) ? report.ToJson() : report.ToText());
+            return report.Holds ? 0 : 1;
+        });
+        return command;
+    }
+}

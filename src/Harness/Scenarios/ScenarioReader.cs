@@ -1,0 +1,430 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using Verify.Harness.Layouts;
+using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Flat;
+using Verify.MemoryMap.Regions;
+
+namespace Verify.Harness.Scenarios;
+
+/// <summary>
+/// Reads the scenario format strictly (docs/scenario-format.md): an unknown step kind or field, a missing field,
+/// a value of the wrong form or a number that does not fit is one <see cref="ScenarioFormatException"/> naming
+/// the JSON path and what was expected. Nothing is returned from a file that does not read cleanly.
+/// </summary>
+public static class ScenarioReader
+{
+    /// <summary>Every step kind version 1 knows, in the order the format documents them.</summary>
+    public static ImmutableArray<string> StepKinds { get; } =
+    [
+        "root", "layout", "define", "place", "unplace", "move", "set",
+        "pam", "bar", "bar-move", "rom-mode", "dimm", "virtio-mem",
+        "commit", "view",
+        "listener", "container", "hotplug", "unplug", "map", "unmap", "unmap-all",
+    ];
+
+    internal static IReadOnlyDictionary<string, RegionKind> RegionKinds { get; } = new Dictionary<string, RegionKind>(StringComparer.Ordinal)
+    {
+        ["container"] = RegionKind.Container,
+        ["ram"] = RegionKind.Ram,
+        ["rom"] = RegionKind.Rom,
+        ["rom-device"] = RegionKind.RomDevice,
+        ["ram-device"] = RegionKind.RamDevice,
+        ["io"] = RegionKind.Io,
+        ["iommu"] = RegionKind.Iommu,
+        ["alias"] = RegionKind.Alias,
+    };
+
+    internal static IReadOnlyDictionary<string, PamMode> PamModes { get; } = new Dictionary<string, PamMode>(StringComparer.Ordinal)
+    {
+        ["pci"] = PamMode.Pci,
+        ["read-only"] = PamMode.ReadOnly,
+        ["write-only"] = PamMode.WriteOnly,
+        ["read-write"] = PamMode.ReadWrite,
+    };
+
+    internal static IReadOnlyDictionary<string, ListenerKind> ListenerKinds { get; } = new Dictionary<string, ListenerKind>(StringComparer.Ordinal)
+    {
+        ["naive"] = ListenerKind.Naive,
+        ["coalescing"] = ListenerKind.Coalescing,
+    };
+
+    private static readonly Dictionary<string, Errno> Errnos =
+        Enum.GetValues<Errno>().ToDictionary(e => e == Errno.None ? "none" : e.ToString(), StringComparer.Ordinal);
+
+    /// <summary>Reads a scenario file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The scenario.</returns>
+    /// <exception cref="ScenarioFormatException">The file does not read cleanly.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static Scenario ReadFile(string path) => Read(File.ReadAllText(path));
+
+    /// <summary>Reads scenario text.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The scenario.</returns>
+    /// <exception cref="ScenarioFormatException">The text does not read cleanly.</exception>
+    public static Scenario Read(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+        }
+        catch (JsonException error)
+        {
+            throw new ScenarioFormatException(error.Path is { Length: > 0 } p ? p : "$",
+                string.Create(CultureInfo.InvariantCulture, $"not valid JSON at line {(error.LineNumber ?? 0) + 1}, byte {(error.BytePositionInLine ?? 0) + 1}"));
+        }
+
+        using (document)
+        {
+            return ReadRoot(document.RootElement);
+        }
+    }
+
+    private static Scenario ReadRoot(JsonElement root)
+    {
+        var top = new JsonWalker(root, "$");
+        string format = top.String("format");
+        if (format != Scenario.FormatName)
+        {
+            throw new ScenarioFormatException("$.format", $"expected \"{Scenario.FormatName}\", got \"{format}\"");
+        }
+
+        int version = top.Int("version", 1, int.MaxValue);
+        if (version != Scenario.CurrentVersion)
+        {
+            throw new ScenarioFormatException("$.version", string.Create(CultureInfo.InvariantCulture,
+                $"expected {Scenario.CurrentVersion}, got {version}: this version of verify reads only version {Scenario.CurrentVersion}"));
+        }
+
+        var header = new ScenarioHeader(top.OptionalString("title"), top.OptionalString("suite"), top.OptionalString("property"), top.OptionalString("replay"));
+        if (header.Replay is { } replay)
+        {
+            try
+            {
+                _ = Running.ReplaySeed.Parse(replay);
+            }
+            catch (FormatException)
+            {
+                throw new ScenarioFormatException("$.replay", $"expected a replay seed \"seed,gamma,size\", got \"{replay}\"");
+            }
+        }
+
+        var stepsElement = top.Required("steps");
+        top.Done();
+        if (stepsElement.ValueKind != JsonValueKind.Array)
+        {
+            throw JsonWalker.Expected("$.steps", "an array of steps", stepsElement);
+        }
+
+        var steps = ImmutableArray.CreateBuilder<ScenarioStep>();
+        int i = 0;
+        foreach (var element in stepsElement.EnumerateArray())
+        {
+            steps.Add(ReadStep(element, string.Create(CultureInfo.InvariantCulture, $"$.steps[{i++}]")));
+        }
+
+        return new Scenario(version, header, steps.ToImmutable());
+    }
+
+    private static ScenarioStep ReadStep(JsonElement element, string path)
+    {
+        var walker = new JsonWalker(element, path);
+        var kinds = walker.Names.Where(n => n is not ("expect" or "note")).ToList();
+        if (kinds.Count != 1 || !StepKinds.Contains(kinds[0]))
+        {
+            string found = kinds.Count == 0 ? "none" : string.Join(", ", kinds.Select(k => $"'{k}'"));
+            string problem = kinds.Count == 1
+                ? $"unknown step kind '{kinds[0]}'; expected one of {string.Join(", ", StepKinds)}"
+                : $"a step holds exactly one operation (one of {string.Join(", ", StepKinds)}) besides 'expect' and 'note'; found {found}";
+            throw new ScenarioFormatException(kinds.Count == 1 ? JsonWalker.Child(path, kinds[0]) : path, problem);
+        }
+
+        string kind = kinds[0];
+        string at = JsonWalker.Child(path, kind);
+        var body = new JsonWalker(walker.Required(kind), at);
+        var step = ReadBody(kind, body);
+        body.Done();
+        var expect = walker.Optional("expect") is { } e ? ReadExpectations(e, JsonWalker.Child(path, "expect")) : StepExpectations.None;
+        string? note = walker.OptionalString("note");
+        walker.Done();
+        return step with { Expect = expect, Note = note };
+    }
+
+    private static ScenarioStep ReadBody(string kind, JsonWalker b) => kind switch
+    {
+        "root" => new RootStep(b.String("name")),
+        "layout" => ReadLayout(b),
+        "define" => new DefineStep(ReadRegion(b)),
+        "place" => new PlaceStep(b.String("child"), b.String("parent"), b.Address("address"), b.OptionalInt("priority", int.MinValue, int.MaxValue) ?? 0),
+        "unplace" => new UnplaceStep(b.String("region")),
+        "move" => new MoveStep(b.String("region"), b.Address("address")),
+        "set" => ReadSet(b),
+        "pam" => new MachineStep(new LayoutOperation.SetPam(b.Int("segment", 0, 63), b.Choice("mode", PamModes))),
+        "bar" => new MachineStep(new LayoutOperation.SetBarEnabled(b.String("bar"), b.Bool("enabled"))),
+        "bar-move" => new MachineStep(new LayoutOperation.MoveBar(b.String("bar"), b.Address("address"))),
+        "rom-mode" => new MachineStep(new LayoutOperation.SetRomMode(b.String("device"), b.Bool("romd"))),
+        "dimm" => new MachineStep(new LayoutOperation.HotAddDimm(b.Int("slot", 0, 1023))),
+        "virtio-mem" => new MachineStep(new LayoutOperation.SetVirtioMemBlock(b.Int("block", 0, 1023), b.Bool("plugged"))),
+        "commit" => new CommitStep(),
+        "view" => ReadView(b),
+        "listener" => ReadListener(b),
+        "container" => new ContainerStep(b.String("name"), ReadTraits(b)),
+        "hotplug" => new HotplugStep(b.String("container"), b.String("listener")),
+        "unplug" => new UnplugStep(b.String("container")),
+        "map" => new MapStep(b.String("container"), ReadMapping(b)),
+        "unmap" => new UnmapStep(b.String("container"), ReadRange(b, "iova", "size")),
+        "unmap-all" => new UnmapAllStep(b.String("container")),
+        _ => throw new ScenarioFormatException(b.Path, $"unknown step kind '{kind}'"),
+    };
+
+    private static LayoutStep ReadLayout(JsonWalker b)
+    {
+        string machine = b.String("machine");
+        if (!LayoutStep.Machines.Contains(machine))
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "machine"), $"expected one of {string.Join(", ", LayoutStep.Machines)}, got \"{machine}\"");
+        }
+
+        ulong ram = b.Address("ram");
+        if (ram == 0 || ram % 0x10_0000 != 0)
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "ram"), $"expected a whole number of MiB above 0, got 0x{ram:x}");
+        }
+
+        return new LayoutStep(machine, ram);
+    }
+
+    private static MemoryRegion ReadRegion(JsonWalker b)
+    {
+        string name = b.String("name");
+        var kind = b.Choice("kind", RegionKinds);
+        var size = b.Size("size");
+        if (size > AddressSpace.End)
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "size"), "expected a size of at most 2^64");
+        }
+
+        var region = new MemoryRegion(name, kind, size)
+        {
+            Enabled = b.OptionalBool("enabled") ?? true,
+            ReadOnly = b.OptionalBool("readonly") ?? kind == RegionKind.Rom,
+            NonVolatile = b.OptionalBool("nonvolatile") ?? false,
+            Unmergeable = b.OptionalBool("unmergeable") ?? false,
+            DirtyLogMask = (byte)(b.OptionalInt("dirty", 0, 255) ?? 0),
+            RomdMode = b.OptionalBool("romd") ?? true,
+        };
+        if (kind == RegionKind.Alias)
+        {
+            region = region with { AliasTarget = b.String("target"), AliasOffset = b.OptionalAddress("offset") ?? 0 };
+        }
+
+        return region;
+    }
+
+    private static SetStep ReadSet(JsonWalker b)
+    {
+        var step = new SetStep(b.String("region"))
+        {
+            Enabled = b.OptionalBool("enabled"),
+            ReadOnly = b.OptionalBool("readonly"),
+            NonVolatile = b.OptionalBool("nonvolatile"),
+            Unmergeable = b.OptionalBool("unmergeable"),
+            DirtyLogMask = b.OptionalInt("dirty", 0, 255) is { } d ? (byte)d : null,
+            RomdMode = b.OptionalBool("romd"),
+            AliasOffset = b.OptionalAddress("alias-offset"),
+        };
+        return step;
+    }
+
+    private static ViewStep ReadView(JsonWalker b)
+    {
+        string path = JsonWalker.Child(b.Path, "ranges");
+        var array = b.Required("ranges");
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw JsonWalker.Expected(path, "an array of ranges", array);
+        }
+
+        var ranges = ImmutableArray.CreateBuilder<FlatRange>();
+        int i = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var r = new JsonWalker(element, string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]"));
+            var range = ReadRange(r, "start", "end", endIsBound: true);
+            var flat = new FlatRange(range, r.String("region"), r.Choice("kind", RegionKinds), r.OptionalAddress("offset") ?? 0,
+                ReadOnly: r.OptionalBool("readonly") ?? false,
+                NonVolatile: r.OptionalBool("nonvolatile") ?? false,
+                RomdMode: r.OptionalBool("romd") ?? true,
+                DirtyLogMask: (byte)(r.OptionalInt("dirty", 0, 255) ?? 0),
+                Unmergeable: r.OptionalBool("unmergeable") ?? false,
+                Priority: r.OptionalInt("priority", int.MinValue, int.MaxValue) ?? 0);
+            r.Done();
+            ranges.Add(flat);
+        }
+
+        return new ViewStep(ranges.ToImmutable());
+    }
+
+    private static ListenerStep ReadListener(JsonWalker b)
+    {
+        string name = b.String("name");
+        var kind = b.Choice("kind", ListenerKinds);
+        var options = ReadDmaOptions(b);
+        var step = new ListenerStep(name, kind, options);
+        if (kind == ListenerKind.Coalescing)
+        {
+            string granularity = b.OptionalString("granularity") ?? "per-range";
+            if (!ListenerStep.Granularities.Contains(granularity))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, "granularity"),
+                    $"expected one of {string.Join(", ", ListenerStep.Granularities)}, got \"{granularity}\"");
+            }
+
+            ulong granule = b.OptionalAddress("granule") ?? 0x20_0000;
+            if (!ulong.IsPow2(granule) || granule < 0x1000)
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, "granule"), $"expected a power of two of at least 4K, got 0x{granule:x}");
+            }
+
+            step = step with { Granularity = granularity, Granule = granule };
+        }
+
+        return step;
+    }
+
+    private static DmaOptions ReadDmaOptions(JsonWalker b)
+    {
+        ulong hostPage = b.OptionalAddress("host-page") ?? 0x1000;
+        ulong iommuPage = b.OptionalAddress("iommu-page") ?? 0x1000;
+        foreach (var (name, value) in new[] { ("host-page", hostPage), ("iommu-page", iommuPage) })
+        {
+            if (!ulong.IsPow2(value) || value < 0x1000)
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, name), $"expected a power of two of at least 4K, got 0x{value:x}");
+            }
+        }
+
+        return new DmaOptions { HostPageSize = hostPage, IommuMinPageSize = iommuPage };
+    }
+
+    private static DmaBackendTraits ReadTraits(JsonWalker b) => new()
+    {
+        UnmapMayBisect = b.OptionalBool("bisect") ?? false,
+        SupportsUnmapAll = b.OptionalBool("unmap-all") ?? true,
+        EntryLimit = b.OptionalInt("entry-limit", 1, int.MaxValue) ?? DmaBackendTraits.DefaultEntryLimit,
+    };
+
+    private static DmaMapping ReadMapping(JsonWalker b)
+    {
+        var iova = ReadRange(b, "iova", "size");
+        if (iova.IsEmpty)
+        {
+            // An empty MAP is a legal request (the kernel answers EINVAL), but DmaMapping cannot hold it.
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "size"), "expected a size above 0 (a mapping is never empty)");
+        }
+
+        return new DmaMapping(iova, b.String("region"), b.OptionalAddress("offset") ?? 0, b.OptionalBool("writable") ?? true);
+    }
+
+    private static AddressRange ReadRange(JsonWalker b, string startName, string otherName, bool endIsBound = false)
+    {
+        ulong start = b.Address(startName);
+        UInt128 other = b.Size(otherName);
+        UInt128 end = endIsBound ? other : (UInt128)start + other;
+        if (end < start || end > AddressSpace.End)
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, otherName), endIsBound
+                ? $"expected an end in [0x{start:x}, 2^64], got {ScenarioNumbers.Format(other > AddressSpace.End ? AddressSpace.End : other)}"
+                : $"expected a size that keeps the range inside 2^64 from 0x{start:x}");
+        }
+
+        return AddressRange.FromBounds(start, end);
+    }
+
+    private static StepExpectations ReadExpectations(JsonElement element, string path)
+    {
+        var e = new JsonWalker(element, path);
+        var result = StepExpectations.None;
+        if (e.Optional("ranges") is { } ranges)
+        {
+            result = result with { Ranges = StringArray(ranges, JsonWalker.Child(path, "ranges")) };
+        }
+
+        if (e.Has("errno"))
+        {
+            result = result with { Errno = e.Choice("errno", Errnos) };
+        }
+
+        if (e.OptionalSize("size") is { } size)
+        {
+            result = result with { Size = size };
+        }
+
+        if (e.Optional("translations") is { } translations)
+        {
+            string tp = JsonWalker.Child(path, "translations");
+            if (translations.ValueKind != JsonValueKind.Array)
+            {
+                throw JsonWalker.Expected(tp, "an array of translations", translations);
+            }
+
+            var list = ImmutableArray.CreateBuilder<TranslationExpectation>();
+            int i = 0;
+            foreach (var t in translations.EnumerateArray())
+            {
+                var w = new JsonWalker(t, string.Create(CultureInfo.InvariantCulture, $"{tp}[{i++}]"));
+                list.Add(new TranslationExpectation(w.String("container"), w.Address("iova"), w.NullableString("to")));
+                w.Done();
+            }
+
+            result = result with { Translations = list.ToImmutable() };
+        }
+
+        if (e.Optional("ioctls") is { } ioctls)
+        {
+            result = result with { Ioctls = PerContainer(ioctls, JsonWalker.Child(path, "ioctls"), (v, p) => JsonWalker.AsInt(v, p, 0, int.MaxValue)) };
+        }
+
+        if (e.Optional("collateral") is { } collateral)
+        {
+            result = result with { Collateral = PerContainer(collateral, JsonWalker.Child(path, "collateral"), JsonWalker.AsSize) };
+        }
+
+        if (e.Optional("mappings") is { } mappings)
+        {
+            result = result with { Mappings = PerContainer(mappings, JsonWalker.Child(path, "mappings"), StringArray) };
+        }
+
+        e.Done();
+        return result;
+    }
+
+    private static ImmutableSortedDictionary<string, T> PerContainer<T>(JsonElement element, string path, Func<JsonElement, string, T> read)
+    {
+        var w = new JsonWalker(element, path);
+        var result = ImmutableSortedDictionary.CreateBuilder<string, T>(StringComparer.Ordinal);
+        foreach (var name in w.Names.ToList())
+        {
+            result[name] = read(w.Required(name), JsonWalker.Child(path, name));
+        }
+
+        w.Done();
+        return result.ToImmutable();
+    }
+
+    private static ImmutableArray<string> StringArray(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw JsonWalker.Expected(path, "an array of strings", element);
+        }
+
+        int i = 0;
+        return [.. element.EnumerateArray().Select(s => JsonWalker.AsString(s, string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]")))];
+    }
+}

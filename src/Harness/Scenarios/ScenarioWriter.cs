@@ -1,0 +1,334 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Verify.Harness.Layouts;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Flat;
+using Verify.MemoryMap.Regions;
+
+namespace Verify.Harness.Scenarios;
+
+/// <summary>
+/// Writes the scenario format: two-space indented, fields in a fixed order, defaults left out, every 64-bit
+/// value as a hex string, a final newline. The same scenario always gives the same bytes, so a saved case diffs
+/// cleanly and its hash (<see cref="RegressionStore"/>) names its content.
+/// </summary>
+public static class ScenarioWriter
+{
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The scenario as JSON text.</summary>
+    /// <param name="scenario">The scenario.</param>
+    /// <returns>The text, ending with a newline.</returns>
+    public static string Write(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return Emit(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("format", Scenario.FormatName);
+            w.WriteNumber("version", scenario.Version);
+            var h = scenario.Header;
+            WriteOptional(w, "title", h.Title);
+            WriteOptional(w, "suite", h.Suite);
+            WriteOptional(w, "property", h.Property);
+            WriteOptional(w, "replay", h.Replay);
+            WriteStepArray(w, scenario);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>The steps alone, the same way: what <see cref="RegressionStore"/> hashes, so one failure found from
+    /// two seeds is one file.</summary>
+    /// <param name="scenario">The scenario.</param>
+    /// <returns>The text.</returns>
+    public static string WriteSteps(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return Emit(w =>
+        {
+            w.WriteStartObject();
+            WriteStepArray(w, scenario);
+            w.WriteEndObject();
+        });
+    }
+
+    private static string Emit(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, Options))
+        {
+            body(w);
+        }
+
+        // Utf8JsonWriter indents with the platform's newline; a committed file has \n on every system.
+        return Encoding.UTF8.GetString(buffer.ToArray()).ReplaceLineEndings("\n") + "\n";
+    }
+
+    private static void WriteStepArray(Utf8JsonWriter w, Scenario scenario)
+    {
+        w.WriteStartArray("steps");
+        foreach (var step in scenario.Steps)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(step.Kind);
+            WriteBody(w, step);
+            w.WriteEndObject();
+            if (!step.Expect.IsEmpty)
+            {
+                WriteExpectations(w, step.Expect);
+            }
+
+            WriteOptional(w, "note", step.Note);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteBody(Utf8JsonWriter w, ScenarioStep step)
+    {
+        switch (step)
+        {
+            case RootStep s:
+                w.WriteString("name", s.Name);
+                break;
+            case LayoutStep s:
+                w.WriteString("machine", s.Machine);
+                Number(w, "ram", s.Ram);
+                break;
+            case DefineStep s:
+                WriteRegion(w, s.Region);
+                break;
+            case PlaceStep s:
+                w.WriteString("child", s.Child);
+                w.WriteString("parent", s.Parent);
+                Number(w, "address", s.Address);
+                if (s.Priority != 0) { w.WriteNumber("priority", s.Priority); }
+                break;
+            case UnplaceStep s:
+                w.WriteString("region", s.Region);
+                break;
+            case MoveStep s:
+                w.WriteString("region", s.Region);
+                Number(w, "address", s.Address);
+                break;
+            case SetStep s:
+                w.WriteString("region", s.Region);
+                if (s.Enabled is { } en) { w.WriteBoolean("enabled", en); }
+                if (s.ReadOnly is { } ro) { w.WriteBoolean("readonly", ro); }
+                if (s.NonVolatile is { } nv) { w.WriteBoolean("nonvolatile", nv); }
+                if (s.Unmergeable is { } um) { w.WriteBoolean("unmergeable", um); }
+                if (s.DirtyLogMask is { } d) { w.WriteNumber("dirty", d); }
+                if (s.RomdMode is { } romd) { w.WriteBoolean("romd", romd); }
+                if (s.AliasOffset is { } o) { Number(w, "alias-offset", o); }
+                break;
+            case MachineStep s:
+                WriteMachine(w, s.Operation);
+                break;
+            case CommitStep:
+                break;
+            case ViewStep s:
+                w.WriteStartArray("ranges");
+                foreach (var r in s.Ranges)
+                {
+                    WriteFlatRange(w, r);
+                }
+
+                w.WriteEndArray();
+                break;
+            case ListenerStep s:
+                w.WriteString("name", s.Name);
+                w.WriteString("kind", s.Listener == ListenerKind.Naive ? "naive" : "coalescing");
+                if (s.Options.HostPageSize != 0x1000) { Number(w, "host-page", s.Options.HostPageSize); }
+                if (s.Options.IommuMinPageSize != 0x1000) { Number(w, "iommu-page", s.Options.IommuMinPageSize); }
+                if (s.Listener == ListenerKind.Coalescing)
+                {
+                    w.WriteString("granularity", s.Granularity);
+                    if (s.Granularity == "fixed-granule") { Number(w, "granule", s.Granule); }
+                }
+
+                break;
+            case ContainerStep s:
+                w.WriteString("name", s.Name);
+                WriteTraits(w, s.Backend);
+                break;
+            case HotplugStep s:
+                w.WriteString("container", s.Container);
+                w.WriteString("listener", s.Listener);
+                break;
+            case UnplugStep s:
+                w.WriteString("container", s.Container);
+                break;
+            case MapStep s:
+                w.WriteString("container", s.Container);
+                Number(w, "iova", s.Mapping.Iova.Start);
+                Number(w, "size", s.Mapping.Iova.Size);
+                w.WriteString("region", s.Mapping.Region);
+                Number(w, "offset", s.Mapping.Offset);
+                w.WriteBoolean("writable", s.Mapping.Writable);
+                break;
+            case UnmapStep s:
+                w.WriteString("container", s.Container);
+                Number(w, "iova", s.Iova.Start);
+                Number(w, "size", s.Iova.Size);
+                break;
+            case UnmapAllStep s:
+                w.WriteString("container", s.Container);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(step), step, "has no scenario form");
+        }
+    }
+
+    private static void WriteRegion(Utf8JsonWriter w, MemoryRegion r)
+    {
+        w.WriteString("name", r.Name);
+        w.WriteString("kind", KindName(r.Kind));
+        Number(w, "size", r.Size);
+        if (r.Kind == RegionKind.Alias)
+        {
+            w.WriteString("target", r.AliasTarget);
+            if (r.AliasOffset != 0) { Number(w, "offset", r.AliasOffset); }
+        }
+
+        if (!r.Enabled) { w.WriteBoolean("enabled", false); }
+        if (r.ReadOnly != (r.Kind == RegionKind.Rom)) { w.WriteBoolean("readonly", r.ReadOnly); }
+        if (r.NonVolatile) { w.WriteBoolean("nonvolatile", true); }
+        if (r.Unmergeable) { w.WriteBoolean("unmergeable", true); }
+        if (r.DirtyLogMask != 0) { w.WriteNumber("dirty", r.DirtyLogMask); }
+        if (!r.RomdMode) { w.WriteBoolean("romd", false); }
+    }
+
+    private static void WriteFlatRange(Utf8JsonWriter w, FlatRange r)
+    {
+        w.WriteStartObject();
+        Number(w, "start", r.Range.Start);
+        Number(w, "end", r.Range.End);
+        w.WriteString("region", r.Region);
+        w.WriteString("kind", KindName(r.Kind));
+        if (r.OffsetInRegion != 0) { Number(w, "offset", r.OffsetInRegion); }
+        if (r.ReadOnly) { w.WriteBoolean("readonly", true); }
+        if (r.NonVolatile) { w.WriteBoolean("nonvolatile", true); }
+        if (!r.RomdMode) { w.WriteBoolean("romd", false); }
+        if (r.DirtyLogMask != 0) { w.WriteNumber("dirty", r.DirtyLogMask); }
+        if (r.Unmergeable) { w.WriteBoolean("unmergeable", true); }
+        if (r.Priority != 0) { w.WriteNumber("priority", r.Priority); }
+        w.WriteEndObject();
+    }
+
+    private static void WriteMachine(Utf8JsonWriter w, LayoutOperation op)
+    {
+        switch (op)
+        {
+            case LayoutOperation.SetPam p:
+                w.WriteNumber("segment", p.Segment);
+                w.WriteString("mode", ScenarioReader.PamModes.First(m => m.Value == p.Mode).Key);
+                break;
+            case LayoutOperation.SetBarEnabled b:
+                w.WriteString("bar", b.Bar);
+                w.WriteBoolean("enabled", b.Enabled);
+                break;
+            case LayoutOperation.MoveBar b:
+                w.WriteString("bar", b.Bar);
+                Number(w, "address", b.Address);
+                break;
+            case LayoutOperation.SetRomMode r:
+                w.WriteString("device", r.Device);
+                w.WriteBoolean("romd", r.RomMode);
+                break;
+            case LayoutOperation.HotAddDimm d:
+                w.WriteNumber("slot", d.Slot);
+                break;
+            case LayoutOperation.SetVirtioMemBlock v:
+                w.WriteNumber("block", v.Block);
+                w.WriteBoolean("plugged", v.Plugged);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(op), op, "has no scenario form");
+        }
+    }
+
+    private static void WriteTraits(Utf8JsonWriter w, DmaBackendTraits t)
+    {
+        if (t.UnmapMayBisect) { w.WriteBoolean("bisect", true); }
+        if (!t.SupportsUnmapAll) { w.WriteBoolean("unmap-all", false); }
+        if (t.EntryLimit != DmaBackendTraits.DefaultEntryLimit) { w.WriteNumber("entry-limit", t.EntryLimit); }
+    }
+
+    private static void WriteExpectations(Utf8JsonWriter w, StepExpectations e)
+    {
+        w.WriteStartObject("expect");
+        if (e.Ranges is { } ranges)
+        {
+            Strings(w, "ranges", ranges);
+        }
+
+        if (e.Errno is { } errno) { w.WriteString("errno", errno == MemoryMap.Errno.None ? "none" : errno.ToString()); }
+        if (e.Size is { } size) { Number(w, "size", size); }
+        if (!e.Translations.IsEmpty)
+        {
+            w.WriteStartArray("translations");
+            foreach (var t in e.Translations)
+            {
+                w.WriteStartObject();
+                w.WriteString("container", t.Container);
+                Number(w, "iova", t.Iova);
+                if (t.To is null) { w.WriteNull("to"); } else { w.WriteString("to", t.To); }
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (!e.Ioctls.IsEmpty)
+        {
+            w.WriteStartObject("ioctls");
+            foreach (var (name, count) in e.Ioctls) { w.WriteNumber(name, count); }
+            w.WriteEndObject();
+        }
+
+        if (!e.Collateral.IsEmpty)
+        {
+            w.WriteStartObject("collateral");
+            foreach (var (name, bytes) in e.Collateral) { Number(w, name, bytes); }
+            w.WriteEndObject();
+        }
+
+        if (!e.Mappings.IsEmpty)
+        {
+            w.WriteStartObject("mappings");
+            foreach (var (name, list) in e.Mappings) { Strings(w, name, list); }
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void Number(Utf8JsonWriter w, string name, UInt128 value) => w.WriteString(name, ScenarioNumbers.Format(value));
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    internal static string KindName(RegionKind kind) => ScenarioReader.RegionKinds.First(k => k.Value == kind).Key;
+}
