@@ -87,13 +87,18 @@ public static class PropertyRunner
 
     private static ImmutableArray<Classification> Classify(TestData data)
     {
-        // FsCheck stamps each case with its set of labels; report how often each label occurred on its own.
+        // FsCheck stamps each distinct label set with the (whole) percentage of cases that carried it, not a count;
+        // a label's share is the sum over the sets containing it.
         int total = Math.Max(1, data.NumberOfTests);
         return data.Stamps
-            .SelectMany(s => s.Item2.Select(label => (Label: label, Count: s.Item1)))
+            .SelectMany(s => s.Item2.Select(label => (Label: label, Percent: s.Item1)))
             .GroupBy(s => s.Label, StringComparer.Ordinal)
-            .Select(g => new Classification(g.Key, g.Sum(s => s.Count), 100.0 * g.Sum(s => s.Count) / total))
-            .OrderByDescending(c => c.Count)
+            .Select(g =>
+            {
+                double percent = Math.Min(100, g.Sum(s => s.Percent));
+                return new Classification(g.Key, (int)Math.Round(percent * total / 100.0), percent);
+            })
+            .OrderByDescending(c => c.Percent)
             .ThenBy(c => c.Label, StringComparer.Ordinal)
             .ToImmutableArray();
     }
