@@ -21,24 +21,40 @@ public static class Type1Properties
     /// <summary>T1-01 .. T1-05.</summary>
     public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
     [
-        ResultsAgreeWithOracle(c => new Type1Rig(c)),
+        ResultsAgreeWithOracle(Type1Bug.None),
+        new("T1-02", "P_T1_02_FailedCallChangesNothing", Suite,
+            () => Prop.ForAll(Type1Generators.Cases(), FailedCallChangesNothing)),
+        new("T1-03", "P_T1_03_LockedVmMatchesOracle", Suite,
+            () => Prop.ForAll(Type1Generators.Cases(), LockedVmMatchesOracle)),
+        NeverUnpinnedWhileReachable(Type1Bug.None),
+        new("T1-05", "P_T1_05_CloseReturnsEveryPinAndCharge", Suite,
+            () => Prop.ForAll(Type1Generators.Cases(), CloseReturnsEveryPinAndCharge)),
     ];
 
-    /// <summary>T1-01 over containers built by <paramref name="build"/>; the catalogue builds the real container,
-    /// a demonstration passes a deliberately broken one.</summary>
-    /// <param name="build">Builds the rig for a case.</param>
+    /// <summary>T1-01 over a container carrying <paramref name="bug"/>: with <see cref="Type1Bug.None"/> the catalogued
+    /// property, with a bug the demonstration that it is caught.</summary>
+    /// <param name="bug">The deliberate bug, or none.</param>
     /// <returns>The definition.</returns>
-    public static PropertyDefinition ResultsAgreeWithOracle(Func<Type1Case, Type1Rig> build) =>
+    public static PropertyDefinition ResultsAgreeWithOracle(Type1Bug bug) =>
         new("T1-01", "P_T1_01_ErrnoAndSizeAgreeWithOracle", Suite,
-            () => Prop.ForAll(Type1Generators.Cases(), c => ResultsAgreeWithOracle(c, build)));
+            () => Prop.ForAll(Type1Generators.Cases(), c => ResultsAgreeWithOracle(c, bug)));
 
-    private static Property ResultsAgreeWithOracle(Type1Case c, Func<Type1Case, Type1Rig> build)
+    /// <summary>T1-04 over a container carrying <paramref name="bug"/>, as <see cref="ResultsAgreeWithOracle(Type1Bug)"/>.</summary>
+    /// <param name="bug">The deliberate bug, or none.</param>
+    /// <returns>The definition.</returns>
+    public static PropertyDefinition NeverUnpinnedWhileReachable(Type1Bug bug) =>
+        new("T1-04", "P_T1_04_NeverUnpinnedWhileReachable", Suite,
+            () => Prop.ForAll(Type1Generators.Cases(), c => NeverUnpinnedWhileReachable(c, bug)));
+
+    private static IEnumerable<(Type1Version Version, Type1Rig Rig)> BothVersions(Type1Case c, Type1Bug bug = Type1Bug.None) =>
+        new[] { Type1Version.V1, Type1Version.V2 }.Select(v => (v, new Type1Rig(c, c.Options with { Version = v, Bug = bug })));
+
+    private static Property ResultsAgreeWithOracle(Type1Case c, Type1Bug bug)
     {
         var verdict = new Verdict();
         var labels = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var version in new[] { Type1Version.V1, Type1Version.V2 })
+        foreach (var (version, rig) in BothVersions(c, bug))
         {
-            var rig = build(c with { Options = c.Options with { Version = version } });
             for (int i = 0; i < c.Ops.Length; i++)
             {
                 var op = c.Ops[i];
@@ -57,6 +73,188 @@ public static class Type1Properties
             CheckTranslations(verdict, rig, c, version);
         }
 
+        return Apply(verdict, labels);
+    }
+
+    private static Property FailedCallChangesNothing(Type1Case c)
+    {
+        var verdict = new Verdict();
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (version, rig) in BothVersions(c))
+        {
+            for (int i = 0; i < c.Ops.Length; i++)
+            {
+                var op = c.Ops[i];
+                var before = Type1Snapshot.Of(rig.Container);
+                var result = rig.ApplyToModel(op);
+                if (result is not { Succeeded: false } failed)
+                {
+                    continue;
+                }
+
+                string diff = before.DifferenceFrom(Type1Snapshot.Of(rig.Container));
+                verdict.Expect(diff.Length == 0, () => $"{version} step {i + 1} ({op}) failed with {failed.Error} yet changed: {diff}");
+                labels.Add($"{(op is MapDmaOp ? "MAP" : "UNMAP")} {failed.Error} after {(before.Mappings.Count == 0 ? "nothing" : "mappings")}"
+                    + (failed.Error is Errno.ENOMEM or Errno.EFAULT && before.Pins.Count > 0 ? " with pins held" : ""));
+            }
+        }
+
+        return Apply(verdict, labels);
+    }
+
+    private static Property LockedVmMatchesOracle(Type1Case c)
+    {
+        var verdict = new Verdict();
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        ulong page = c.Options.MinPageSize;
+        foreach (var mode in new[] { AccountingMode.PerMapping, AccountingMode.Shared })
+        {
+            var rig = new Type1Rig(c, c.Options with { Accounting = mode });
+            for (int i = 0; i < c.Ops.Length; i++)
+            {
+                var op = c.Ops[i];
+                rig.ApplyToModel(op);
+                Type1Rig.ApplyTo(rig.Oracle, op);
+                ulong want = rig.Oracle.LockedVm, got = rig.Host.LockedVm;
+                verdict.Expect(got == want, () => $"{mode} after step {i + 1} ({op}): locked_vm is 0x{got:x}, the oracle counts 0x{want:x}");
+                var pins = rig.ModelPinsByPage(page);
+                var oraclePins = rig.Oracle.Pins;
+                var wrong = pins.Where(p => oraclePins.GetValueOrDefault(p.Key) != p.Value).Select(p => p.Key)
+                    .Concat(oraclePins.Keys.Where(k => !pins.ContainsKey(k))).Take(3).ToList();
+                verdict.Expect(wrong.Count == 0, () => $"{mode} after step {i + 1} ({op}): pin counts differ at hpa {string.Join(", ", wrong.Select(w => $"0x{w:x} (model {pins.GetValueOrDefault(w)}, oracle {oraclePins.GetValueOrDefault(w)})"))}");
+                if (pins.Values.Any(n => n > 1))
+                {
+                    labels.Add($"{mode}: a page pinned twice");
+                }
+            }
+
+            labels.Add(rig.Host.LockedVm == 0 ? $"{mode}: nothing charged at the end" : $"{mode}: charged at the end");
+            if (rig.Container.Type1Mappings.Any(m => m.Vaddr >= Type1Generators.VaBase + 0x60_0000 && m.Vaddr < Type1Generators.VaBase + 0x61_0000))
+            {
+                labels.Add("reserved pfns mapped (not charged)");
+            }
+        }
+
+        return Apply(verdict, labels);
+    }
+
+    private static Property NeverUnpinnedWhileReachable(Type1Case c, Type1Bug bug)
+    {
+        var verdict = new Verdict();
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (version, rig) in BothVersions(c, bug))
+        {
+            int seen = 0;
+            for (int i = 0; i < c.Ops.Length; i++)
+            {
+                var op = c.Ops[i];
+                rig.ApplyToModel(op);
+                var steps = rig.Container.Steps;
+                for (int s = seen; s < steps.Count; s++)
+                {
+                    if (steps[s].Kind != Type1StepKind.Unpin)
+                    {
+                        continue;
+                    }
+
+                    for (int d = 0; d < rig.Container.Domains.Count; d++)
+                    {
+                        int unmap = LastBefore(steps, s, x => x.Kind == Type1StepKind.DomainUnmap && x.Domain == d && x.Iova == steps[s].Iova);
+                        int sync = LastBefore(steps, s, x => x.Kind == Type1StepKind.IotlbSync && x.Domain == d);
+                        int unpin = s;
+                        verdict.Expect(unmap >= seen && sync > unmap, () =>
+                            $"{version} step {i + 1} ({op}): {steps[unpin]} without domain{d}'s unmap then sync before it ({string.Join(", ", steps.Skip(seen))})");
+                    }
+
+                    labels.Add(rig.Container.Domains.Count > 1 ? "unpin after syncing two domains" : "unpin after syncing one domain");
+                }
+
+                seen = steps.Count;
+                CheckReachablePinned(verdict, rig, $"{version} after step {i + 1} ({op})");
+                if (op is DeviceAccessOp && rig.Container.Domains.Count > 0 && rig.Container.Domains[0].Iotlb.CachedLeaves.Any())
+                {
+                    labels.Add("IOTLB holds entries");
+                }
+            }
+        }
+
+        return Apply(verdict, labels);
+    }
+
+    private static Property CloseReturnsEveryPinAndCharge(Type1Case c)
+    {
+        var verdict = new Verdict();
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (version, rig) in BothVersions(c))
+        {
+            foreach (var op in c.Ops)
+            {
+                rig.ApplyToModel(op);
+            }
+
+            int live = rig.Container.Type1Mappings.Count;
+            ulong charged = rig.Host.LockedVm;
+            rig.Container.Close();
+            rig.Oracle.Close();
+            verdict.Expect(rig.Host.LockedVm == 0, () => $"{version}: after close locked_vm is still 0x{rig.Host.LockedVm:x}");
+            verdict.Expect(rig.Oracle.LockedVm == 0 && rig.Oracle.Pins.Count == 0, () => $"{version}: the oracle keeps a charge after close");
+            verdict.Expect(rig.Host.PinnedRuns.Count == 0, () => $"{version}: after close pins remain: {string.Join(", ", rig.Host.PinnedRuns)}");
+            verdict.Expect(rig.Container.Type1Mappings.Count == 0, () => $"{version}: after close mappings remain");
+            for (int d = 0; d < rig.Container.Domains.Count; d++)
+            {
+                var domain = rig.Container.Domains[d];
+                verdict.Expect(domain.Leaves().Count == 0, () => $"{version}: after close domain{d} still has {domain.Leaves().Count} leaves");
+                verdict.Expect(!domain.Iotlb.CachedLeaves.Any(), () => $"{version}: after close domain{d}'s IOTLB still caches {string.Join(", ", domain.Iotlb.CachedLeaves)}");
+            }
+
+            labels.Add(live == 0 ? "closed empty" : live == 1 ? "closed with one mapping" : "closed with several mappings");
+            labels.Add(charged > 0 ? "closed with a charge" : "");
+        }
+
+        return Apply(verdict, labels);
+    }
+
+    /// <summary>No domain leaf and no IOTLB entry (one granule page each) reaches a physical page that is neither
+    /// pinned nor reserved.</summary>
+    private static void CheckReachablePinned(Verdict verdict, Type1Rig rig, string where)
+    {
+        const ulong page = 0x1000;
+        for (int d = 0; d < rig.Container.Domains.Count; d++)
+        {
+            var domain = rig.Container.Domains[d];
+            var reach = domain.Leaves().Select(l => (l.Pa, l.Size, What: "leaf"))
+                .Concat(domain.Iotlb.CachedLeaves.Select(l => (l.Pa, Size: domain.Options.Format.Granule, What: "IOTLB entry")));
+            foreach (var (pa, size, what) in reach)
+            {
+                for (ulong off = 0; off < size; off += page)
+                {
+                    ulong hpa = pa + off;
+                    int dd = d;
+                    if (!verdict.Expect(rig.Host.PinCount(hpa) > 0 || rig.Host.IsReserved(hpa),
+                        () => $"{where}: domain{dd}'s {what} reaches hpa 0x{hpa:x}, which is not pinned"))
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static int LastBefore(IReadOnlyList<Type1Step> steps, int before, Func<Type1Step, bool> match)
+    {
+        for (int k = before - 1; k >= 0; k--)
+        {
+            if (match(steps[k]))
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+
+    private static Property Apply(Verdict verdict, SortedSet<string> labels)
+    {
         foreach (string label in labels.Where(l => l.Length > 0))
         {
             verdict.Classify(true, label);

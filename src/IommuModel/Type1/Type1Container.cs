@@ -269,7 +269,7 @@ public sealed class Type1Container : IDmaBackend
             return DmaResult.Ok(0);
         }
 
-        if (Options.Version == Type1Version.V2 && !all)
+        if (Options.Version == Type1Version.V2 && !all && Options.Bug != Type1Bug.BisectUnderV2)
         {
             // Both ends are checked before anything is removed: a bisecting v2 unmap changes nothing.
             if (_entries[first].Mapping.Iova < iova || _entries[stop - 1].Mapping.End > end)
@@ -296,6 +296,18 @@ public sealed class Type1Container : IDmaBackend
 
     private void Teardown(Entry entry)
     {
+        if (Options.Bug == Type1Bug.UnpinBeforeSync && _domains.Length > 0)
+        {
+            Host.Unpin(entry.Pinned, Options.Accounting);
+            _steps.Add(new Type1Step(Type1StepKind.Unpin, -1, entry.Mapping.Iova, entry.Mapping.Size));
+            for (int d = 0; d < _domains.Length; d++)
+            {
+                UnmapFromDomain(d, entry.Mapping);
+            }
+
+            return;
+        }
+
         for (int d = 0; d < _domains.Length; d++)
         {
             UnmapFromDomain(d, entry.Mapping);

@@ -41,7 +41,26 @@ public sealed record Type1Options
     /// <summary>How pinned pages are charged to <c>locked_vm</c>.</summary>
     public AccountingMode Accounting { get; init; } = AccountingMode.PerMapping;
 
+    /// <summary>A deliberate bug, so a demonstration can show the properties catch it; <see cref="Type1Bug.None"/>
+    /// in every correct variant.</summary>
+    public Type1Bug Bug { get; init; } = Type1Bug.None;
+
     /// <inheritdoc/>
     public override string ToString() =>
-        $"type1 {Version} wrap={WrapErrno} limit={DmaEntryLimit} page=0x{MinPageSize:x} {Accounting} valid={string.Join(",", ValidIovaRanges)}";
+        $"type1 {Version}{(Bug == Type1Bug.None ? "" : $" bug={Bug}")} wrap={WrapErrno} limit={DmaEntryLimit} page=0x{MinPageSize:x} {Accounting} valid={string.Join(",", ValidIovaRanges)}";
+}
+
+/// <summary>Deliberate departures from the kernel, used only to show that the T1 properties catch them.</summary>
+public enum Type1Bug
+{
+    /// <summary>The kernel's behaviour.</summary>
+    None,
+
+    /// <summary>v2 skips its no-bisect check and behaves like v1 (a request starting inside a mapping returns 0,
+    /// one ending inside removes the whole mapping) instead of failing with EINVAL.</summary>
+    BisectUnderV2,
+
+    /// <summary>Teardown unpins before unmapping from the domains and syncing the IOTLB: a device can still reach
+    /// freed pages (the order SEMANTICS.md 5.2 forbids).</summary>
+    UnpinBeforeSync,
 }
