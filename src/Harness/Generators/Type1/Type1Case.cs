@@ -87,7 +87,7 @@ public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOpt
     {
         var oracle = Type1Rig.NewOracle(this);
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{Options}; {Domains.Length} domain(s) {string.Join(",", Domains.Select(d => d.Format.Name))}; {Host}");
+        text.Append(CultureInfo.InvariantCulture, $"{Options}; {(Domains.IsEmpty ? "no domain (mdev only)" : $"{Domains.Length} domain(s) {string.Join(",", Domains.Select(d => d.Format.Name))}")}; {Host}");
         for (int i = 0; i < Ops.Length; i++)
         {
             var result = Type1Rig.ApplyTo(oracle, Ops[i]);

@@ -1,0 +1,140 @@
+using Verify.Harness.Running;
+using Verify.Harness.Suites;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
+using Verify.MemoryMap;
+using Xunit.Abstractions;
+
+namespace Verify.Properties;
+
+public class Type1ExampleTests(ITestOutputHelper output)
+{
+    private const ulong FourK = 0x1000;
+    private const ulong TwoM = 0x20_0000;
+    private const ulong TiB = 1UL << 40;
+    private const ulong Hva = 0x7f00_0000_0000;
+    private const ulong LastPage = 0xFFFF_FFFF_FFFF_F000;
+
+    public static TheoryData<string, Type1Bug, string> KnownBugs => new()
+    {
+        { "T1-01", Type1Bug.BisectUnderV2, "the oracle EINVAL" },
+        { "T1-04", Type1Bug.UnpinBeforeSync, "without domain0's unmap then sync before it" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KnownBugs))]
+    public void Property_DeliberatelyBrokenContainer_CaughtNamingTheBrokenRule(string id, Type1Bug bug, string expected)
+    {
+        var property = id == "T1-01" ? Type1Properties.ResultsAgreeWithOracle(bug) : Type1Properties.NeverUnpinnedWhileReachable(bug);
+
+        var outcome = PropertyRunner.Run(property, PropertyBudget.Default with { StartSeed = 20261121 });
+
+        Assert.False(outcome.Passed);
+        output.WriteLine(outcome.Report);
+        Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s*1\. MAP ", outcome.Counterexample!);
+    }
+
+    [Fact]
+    public void Pin_OneTebibyte_KeepsOneRunAndChargesIt()
+    {
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, TiB, 0); // hva [0x7f00_0000_0000, +1 TiB) -> hpa [0, 1 TiB)
+
+        var error = host.Pin(Hva, TiB, AccountingMode.PerMapping, out var pinned);
+
+        Assert.Equal(Errno.None, error);
+        Assert.Single(pinned);
+        Assert.Equal([new PinRun(0, TiB, 1)], host.PinnedRuns);
+        Assert.Equal(TiB, host.LockedVm);
+        host.Unpin(pinned, AccountingMode.PerMapping);
+        Assert.Empty(host.PinnedRuns);
+        Assert.Equal(0UL, host.LockedVm);
+    }
+
+    [Fact]
+    public void Pin_RlimitReachedExactlyThenOnePageMore_SucceedsThenEnomemWithNothingCharged()
+    {
+        var host = new HostMemory { RlimitMemlock = TwoM };
+        host.AddVirtualRange(Hva, 4 * TwoM, 0x1_0000_0000); // hva [0x7f00_0000_0000, +8M)
+
+        Assert.Equal(Errno.None, host.Pin(Hva, TwoM, AccountingMode.PerMapping, out _));
+        Assert.Equal(Errno.ENOMEM, host.Pin(Hva + TwoM, FourK, AccountingMode.PerMapping, out _));
+        Assert.Equal(TwoM, host.LockedVm);
+        Assert.Equal([new PinRun(0x1_0000_0000, TwoM, 1)], host.PinnedRuns);
+    }
+
+    [Fact]
+    public void Pin_ReservedBar_NeitherCountedNorCharged()
+    {
+        var host = new HostMemory { RlimitMemlock = 0 };
+        host.AddVirtualRange(Hva, 0x1_0000, 0xfe00_0000); // hva [0x7f00_0000_0000, +64K) -> BAR
+        host.AddReservedRange(0xfe00_0000, 0x1_0000);     // hpa [0xfe00_0000, 0xfe01_0000)
+
+        Assert.Equal(Errno.None, host.Pin(Hva, 0x1_0000, AccountingMode.PerMapping, out _));
+        Assert.Empty(host.PinnedRuns);
+        Assert.Equal(0UL, host.LockedVm);
+    }
+
+    [Fact]
+    public void MapDma_LastPageOfTheSpace_PassesTheWrapCheckButNotTheValidRange()
+    {
+        var container = NewContainer(Type1Options.Default);
+
+        Assert.Equal(Errno.EINVAL, container.MapDma(Type1MapFlags.Read, LastPage, Hva, FourK).Error);           // [2^64 - 4K, 2^64)
+        Assert.Equal(Errno.EOVERFLOW, container.MapDma(Type1MapFlags.Read, LastPage, Hva, 2 * FourK).Error);    // wraps
+        Assert.Equal(Errno.EINVAL, NewContainer(Type1Options.Default with { WrapErrno = Errno.EINVAL })
+            .MapDma(Type1MapFlags.Read, LastPage, Hva, 2 * FourK).Error);
+        Assert.Equal(new(Errno.None, 0), container.UnmapDma(Type1UnmapFlags.None, LastPage, FourK));            // the last page unmaps: empty, ok
+    }
+
+    [Fact]
+    public void UnmapDma_BisectUnderV2_EinvalAndEverythingStays()
+    {
+        var container = NewContainer(Type1Options.Default);
+        Assert.True(container.MapDma(Type1MapFlags.Read | Type1MapFlags.Write, TwoM, Hva, TwoM).Succeeded); // [0x200000, 0x400000)
+        ulong charged = container.Host.LockedVm;
+
+        Assert.Equal(Errno.EINVAL, container.UnmapDma(Type1UnmapFlags.None, TwoM + FourK, TwoM - FourK).Error); // [0x201000, 0x400000)
+        Assert.Equal(Errno.EINVAL, container.UnmapDma(Type1UnmapFlags.None, TwoM, TwoM - FourK).Error);         // [0x200000, 0x3ff000)
+        Assert.Single(container.Type1Mappings);
+        Assert.Equal(charged, container.Host.LockedVm);
+        Assert.NotNull(container.Domains[0].Translate(TwoM));
+    }
+
+    [Fact]
+    public void UnmapDma_UnderV1StartingInsideThenCoveringTheStart_ZeroThenWholeMapping()
+    {
+        var container = NewContainer(Type1Options.Default with { Version = Type1Version.V1 });
+        Assert.True(container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM).Succeeded); // [0x200000, 0x400000)
+
+        Assert.Equal(new(Errno.None, 0), container.UnmapDma(Type1UnmapFlags.None, TwoM + FourK, FourK)); // [0x201000, 0x202000)
+        Assert.Equal(new(Errno.None, TwoM), container.UnmapDma(Type1UnmapFlags.None, TwoM, FourK));       // [0x200000, 0x201000)
+        Assert.Empty(container.Type1Mappings);
+        Assert.Equal(0UL, container.Host.LockedVm);
+    }
+
+    [Fact]
+    public void Constructor_LazyDomain_ThrowsNamingDomains()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Type1Container("c", Type1Options.Default, new HostMemory(), RamBlocks.Empty,
+            [PageTableOptions.Default with { Flush = FlushMode.Lazy }]));
+        Assert.Equal("domains", e.ParamName);
+    }
+
+    [Fact]
+    public void Libvirt_FourDevicesWithViommu_FourTimesRamPlusOneGib()
+    {
+        Assert.Equal((4 * (16UL << 30)) + (1UL << 30), MemlockLimit.Libvirt(16UL << 30, 4, hasViommu: true));
+        Assert.Equal((16UL << 30) + (1UL << 30), MemlockLimit.Libvirt(16UL << 30, 4, hasViommu: false));
+        Assert.Equal((16UL << 30) + (1UL << 30), MemlockLimit.LibvirtLegacy(16UL << 30));
+    }
+
+    private static Type1Container NewContainer(Type1Options options)
+    {
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, 4 * TwoM, 0x1_0000_0000); // hva [0x7f00_0000_0000, +8M) -> hpa [4 GiB, +8M)
+        return new Type1Container("c", options, host, RamBlocks.Empty, [PageTableOptions.Default]);
+    }
+}
