@@ -71,6 +71,9 @@ public static class Type1Properties
             }
 
             CheckTranslations(verdict, rig, c, version);
+            var live = rig.Container.Type1Mappings;
+            var expected = rig.Oracle.Mappings;
+            verdict.Expect(live.SequenceEqual(expected), () => $"{version} at the end: the model holds {string.Join(", ", live)}, the oracle {string.Join(", ", expected)}");
         }
 
         return Apply(verdict, labels);
@@ -107,6 +110,7 @@ public static class Type1Properties
         var verdict = new Verdict();
         var labels = new SortedSet<string>(StringComparer.Ordinal);
         ulong page = c.Options.MinPageSize;
+        var final = new Dictionary<AccountingMode, ulong>();
         foreach (var mode in new[] { AccountingMode.PerMapping, AccountingMode.Shared })
         {
             var rig = new Type1Rig(c, c.Options with { Accounting = mode });
@@ -128,6 +132,7 @@ public static class Type1Properties
                 }
             }
 
+            final[mode] = rig.Host.LockedVm;
             labels.Add(rig.Host.LockedVm == 0 ? $"{mode}: nothing charged at the end" : $"{mode}: charged at the end");
             if (rig.Container.Type1Mappings.Any(m => m.Vaddr >= Type1Generators.VaBase + 0x60_0000 && m.Vaddr < Type1Generators.VaBase + 0x61_0000))
             {
@@ -135,6 +140,7 @@ public static class Type1Properties
             }
         }
 
+        labels.Add(final[AccountingMode.Shared] < final[AccountingMode.PerMapping] ? "shared charges less than per-mapping (memory mapped twice)" : "");
         return Apply(verdict, labels);
     }
 

@@ -85,7 +85,7 @@ public static class Type1Generators
     private static Gen<Type1Op> NextOp(ImmutableArray<Type1Op> sofar)
     {
         var maps = sofar.OfType<MapDmaOp>().ToArray();
-        var choices = new List<(int, Gen<Type1Op>)> { (6, MapGen(maps)), (2, AbsoluteUnmapGen()) };
+        var choices = new List<(int, Gen<Type1Op>)> { (5, MapGen(maps)), (4, PlainMapGen()), (2, AbsoluteUnmapGen()) };
         if (maps.Length > 0)
         {
             choices.Add((5, RelativeUnmapGen(maps)));
@@ -117,6 +117,18 @@ public static class Type1Generators
             (3, Gen.Elements<ulong>(5 * Mega, (6 * Mega) - Page, 6 * Mega, 8 * Mega, (9 * Mega) - Page).Select(o => VaBase + o)),
             (1, Gen.Elements<ulong>(Top, VaBase + 0x800)))
         select (Type1Op)new MapDmaOp(flags, iova, vaddr, size);
+
+    /// <summary>A MAP that passes every argument check: a free-looking 4 MiB slot, a backed vaddr (RAM, the second
+    /// block, the BAR or the alias of RAM) and a size that stays inside the backing, so mappings pile up and
+    /// the charge, the entry limit and the rlimit are reached.</summary>
+    private static Gen<Type1Op> PlainMapGen() =>
+        from slot in Gen.Choose(0, 7)
+        from backing in Gen.Elements<(ulong Vaddr, ulong Size)>(
+            (Vaddr: VaBase, Size: Mega), (VaBase + Mega, 2 * Mega), (VaBase + (3 * Mega), 2 * Mega),
+            (VaBase + (4 * Mega), Mega), (VaBase + (6 * Mega), 0x1_0000), (VaBase + (8 * Mega), Mega), (VaBase + (8 * Mega), 2 * Page))
+        from writable in Gen.Elements(true, true, false)
+        select (Type1Op)new MapDmaOp(Type1MapFlags.Read | (writable ? Type1MapFlags.Write : Type1MapFlags.None),
+            (ulong)slot * 4 * Mega, backing.Vaddr, backing.Size);
 
     private static Gen<ulong> AbsoluteIova() => Gen.Frequency(
         (6, Gen.Elements<ulong>(0UL, Page, 2 * Mega, 4 * Mega, (2 * Mega) - Page, 0x8000_0000)),
