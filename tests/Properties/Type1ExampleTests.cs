@@ -4,6 +4,10 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Flat;
+using Verify.MemoryMap.Regions;
+using Verify.MemoryMap.Topology;
 using Xunit.Abstractions;
 
 namespace Verify.Properties;
@@ -49,6 +53,22 @@ public class Type1ExampleTests(ITestOutputHelper output)
         Assert.Equal([new PinRun(0, TiB, 1)], host.PinnedRuns);
         Assert.Equal(TiB, host.LockedVm);
         host.Unpin(pinned, AccountingMode.PerMapping);
+        Assert.Empty(host.PinnedRuns);
+        Assert.Equal(0UL, host.LockedVm);
+    }
+
+    [Fact]
+    public void MapDma_OneTebibyteThenUnmapAll_OneRunOneGibLeavesAndEverythingReturned()
+    {
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, TiB, 1UL << 40); // hva [0x7f00_0000_0000, +1 TiB) -> hpa [1 TiB, 2 TiB)
+        var container = new Type1Container("c", Type1Options.Default, host, RamBlocks.Empty, [PageTableOptions.Default]);
+
+        Assert.Equal(new(Errno.None, TiB), container.MapDma(Type1MapFlags.Read | Type1MapFlags.Write, 0, Hva, TiB)); // [0, 1 TiB)
+
+        Assert.Equal([new PinRun(1UL << 40, TiB, 1)], host.PinnedRuns);
+        Assert.Equal(1024, container.Domains[0].Leaves().Count);
+        Assert.Equal(new(Errno.None, TiB), container.UnmapAll());
         Assert.Empty(host.PinnedRuns);
         Assert.Equal(0UL, host.LockedVm);
     }
@@ -124,12 +144,44 @@ public class Type1ExampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NaiveVfioListener_MergeAPlusBIntoAPrimeOnType1_RemapsThroughUnpinAfterSyncAndTranslatesTheSame()
+    {
+        // A [0x0, 0x2000) and B [0x2000, 0x4000) of region "ram" (kept apart by a dirty mask) become A' [0x0, 0x4000).
+        var apart = FlatView.Create([Ram(0, 0x2000, 0, dirty: 1), Ram(0x2000, 0x2000, 0x2000)]);
+        var merged = FlatView.Create([Ram(0, 0x4000, 0)]);
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, 0x4000, 0x1_0000_0000); // hva [0x7f00_0000_0000, +16K) -> hpa [4 GiB, +16K)
+        var container = new Type1Container("container0", Type1Options.Default, host, RamBlocks.Empty.With("ram", Hva, 0x4000), [PageTableOptions.Default]);
+        var listener = new NaiveVfioListener(DmaOptions.Default);
+        var topology = new MemoryTopology(apart);
+        topology.Register(listener);
+        listener.AddContainer(container);
+        var before = Enumerable.Range(0, 4).Select(p => container.Domains[0].Translate((ulong)p * FourK)).ToList();
+        int stepsBefore = container.Steps.Count;
+
+        topology.Commit(merged);
+
+        Assert.All(listener.Log, c => Assert.True(c.Result.Succeeded));
+        Assert.Equal(["[0x0..0x4000) -> ram@0x0 rw"], container.Mappings.Select(m => m.ToString()));
+        Assert.Equal(before, Enumerable.Range(0, 4).Select(p => container.Domains[0].Translate((ulong)p * FourK)));
+        Assert.Equal(
+            ["DomainUnmap domain0 [0x0..0x2000)", "sync domain0", "Unpin [0x0..0x2000)",
+             "DomainUnmap domain0 [0x2000..0x4000)", "sync domain0", "Unpin [0x2000..0x4000)",
+             "Pin [0x0..0x4000)", "DomainMap domain0 [0x0..0x4000)"],
+            container.Steps.Skip(stepsBefore).Select(s => s.ToString()));
+        Assert.Equal(0x4000UL, host.LockedVm);
+    }
+
+    [Fact]
     public void Libvirt_FourDevicesWithViommu_FourTimesRamPlusOneGib()
     {
         Assert.Equal((4 * (16UL << 30)) + (1UL << 30), MemlockLimit.Libvirt(16UL << 30, 4, hasViommu: true));
         Assert.Equal((16UL << 30) + (1UL << 30), MemlockLimit.Libvirt(16UL << 30, 4, hasViommu: false));
         Assert.Equal((16UL << 30) + (1UL << 30), MemlockLimit.LibvirtLegacy(16UL << 30));
     }
+
+    private static FlatRange Ram(ulong start, ulong size, ulong offset, byte dirty = 0) =>
+        new(new AddressRange(start, size), "ram", RegionKind.Ram, offset, DirtyLogMask: dirty);
 
     private static Type1Container NewContainer(Type1Options options)
     {
