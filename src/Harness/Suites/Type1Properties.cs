@@ -58,7 +58,7 @@ public static class Type1Properties
             for (int i = 0; i < c.Ops.Length; i++)
             {
                 var op = c.Ops[i];
-                var before = rig.Container.Type1Mappings;
+                var before = rig.Container.Type1Mappings.ToList();
                 var got = rig.ApplyToModel(op);
                 var want = Type1Rig.ApplyTo(rig.Oracle, op);
                 if (got is null || want is null)

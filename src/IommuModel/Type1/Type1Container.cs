@@ -23,6 +23,10 @@ namespace Verify.IommuModel.Type1;
 public sealed class Type1Container : IDmaBackend
 {
     private readonly List<Entry> _entries = [];
+
+    // Parallel to _entries, so the two views listeners and properties read on every plan cost no allocation.
+    private readonly List<Type1Mapping> _mappings = [];
+    private readonly List<DmaMapping> _views = [];
     private readonly List<Type1Step> _steps = [];
     private readonly IoPageTable[] _domains;
     private readonly RamBlocks _ramBlocks;
@@ -78,11 +82,13 @@ public sealed class Type1Container : IDmaBackend
     public IReadOnlyList<IoPageTable> Domains => _domains;
 
     /// <summary>The live mappings, ascending by IOVA.</summary>
-    public IReadOnlyList<Type1Mapping> Type1Mappings => [.. _entries.Select(e => e.Mapping)];
+    /// <remarks>The live list: copy it to keep a snapshot.</remarks>
+    public IReadOnlyList<Type1Mapping> Type1Mappings => _mappings;
 
     /// <summary>The live mappings as a listener sees them (region and offset from the <see cref="RamBlocks"/>;
     /// a vaddr outside every block shows as region <c>hva</c> at offset vaddr).</summary>
-    public IReadOnlyList<DmaMapping> Mappings => [.. _entries.Select(e => ToDmaMapping(e.Mapping))];
+    /// <remarks>The live list: copy it to keep a snapshot.</remarks>
+    public IReadOnlyList<DmaMapping> Mappings => _views;
 
     /// <summary>Every pin, domain map, domain unmap, sync and unpin, oldest first.</summary>
     public IReadOnlyList<Type1Step> Steps => _steps;
@@ -173,6 +179,8 @@ public sealed class Type1Container : IDmaBackend
         }
 
         _entries.Insert(at, new Entry(mapping, pinned));
+        _mappings.Insert(at, mapping);
+        _views.Insert(at, ToDmaMapping(mapping));
         return DmaResult.Ok(size);
     }
 
@@ -291,6 +299,8 @@ public sealed class Type1Container : IDmaBackend
         }
 
         _entries.RemoveRange(first, stop - first);
+        _mappings.RemoveRange(first, stop - first);
+        _views.RemoveRange(first, stop - first);
         return DmaResult.Ok(total);
     }
 
