@@ -71,6 +71,7 @@ public static class Type1Properties
             }
 
             CheckTranslations(verdict, rig, c, version);
+            labels.Add(c.Options.MinPageSize == 0x1_0000 ? "64K and 16K granule domains, 64K pages" : c.Domains.IsEmpty ? "no domain (mdev only): nothing pinned" : "");
             var live = rig.Container.Type1Mappings;
             var expected = rig.Oracle.Mappings;
             verdict.Expect(live.SequenceEqual(expected), () => $"{version} at the end: the model holds {string.Join(", ", live)}, the oracle {string.Join(", ", expected)}");

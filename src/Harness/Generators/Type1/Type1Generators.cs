@@ -51,14 +51,19 @@ public static class Type1Generators
             (1, Gen.Constant(ImmutableArray<PageTableOptions>.Empty)),
             (5, Gen.Constant(ImmutableArray.Create(PageTableOptions.Default))),
             (3, Gen.Elements(SplitPolicy.Split, SplitPolicy.Refuse, SplitPolicy.WholeLeaf).Select(split =>
-                ImmutableArray.Create(PageTableOptions.Default, new PageTableOptions { Format = PageTableFormat.ArmLpae4K, Split = split }))))
+                ImmutableArray.Create(PageTableOptions.Default, new PageTableOptions { Format = PageTableFormat.ArmLpae4K, Split = split }))),
+            (1, Gen.Constant(ImmutableArray.Create(
+                new PageTableOptions { Format = PageTableFormat.ArmLpae64K }, new PageTableOptions { Format = PageTableFormat.ArmLpae16K }))))
         from rlimit in Gen.Frequency(
             (3, Gen.Constant(ulong.MaxValue)),
             (4, Gen.Elements<ulong>(0UL, Page, Mega, 2 * Mega, (2 * Mega) + Page, 4 * Mega, 5 * Mega)))
         from cap in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
         from count in Gen.Choose(1, Math.Clamp((size / 4) + 2, 2, 16))
         from ops in OpsGen(count, [])
-        select new Type1Case(options, domains, Process(rlimit, cap), ops);
+        select new Type1Case(
+            // The smallest common page of the domains is the alignment of every call (64 KiB with a 64K-granule domain).
+            domains.Any(d => d.Format.Granule == 0x1_0000) ? options with { MinPageSize = 0x1_0000 } : options,
+            domains, Process(rlimit, cap), ops);
 
     private static Gen<Type1Options> OptionsGen() =>
         from version in Gen.Elements(Type1Version.V1, Type1Version.V2, Type1Version.V2)
@@ -191,6 +196,11 @@ public static class Type1Generators
         if (c.Domains.Length > 1)
         {
             yield return c with { Domains = [c.Domains[0]] };
+        }
+
+        if (c.Options.MinPageSize != Page)
+        {
+            yield return c with { Options = c.Options with { MinPageSize = Page }, Domains = [PageTableOptions.Default] };
         }
 
         if (c.Host.CapIpcLock)
