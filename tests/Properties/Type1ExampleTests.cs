@@ -136,6 +136,28 @@ public class Type1ExampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MapDma_SecondDomainRefusesTheIova_FirstDomainUnmappedSyncedThenUnpinnedAndNothingCharged()
+    {
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, TwoM, 0x1_0000_0000); // hva [0x7f00_0000_0000, +2M)
+        var options = Type1Options.Default with { ValidIovaRanges = [AddressRange.FromBounds(0, (UInt128)1 << 57)] };
+        var container = new Type1Container("c", options, host, RamBlocks.Empty,
+            [new PageTableOptions { Format = PageTableFormat.X86_64FiveLevel }, PageTableOptions.Default]);
+
+        var result = container.MapDma(Type1MapFlags.Read, 1UL << 50, Hva, TwoM); // [2^50, 2^50 + 2M): past the 48-bit domain
+
+        Assert.Equal(Errno.ERANGE, result.Error);
+        Assert.Empty(container.Type1Mappings);
+        Assert.Empty(container.Domains[0].Leaves());
+        Assert.Empty(host.PinnedRuns);
+        Assert.Equal(0UL, host.LockedVm);
+        Assert.Equal(
+            ["Pin [0x4000000000000..0x4000000200000)", "DomainMap domain0 [0x4000000000000..0x4000000200000)",
+             "DomainUnmap domain0 [0x4000000000000..0x4000000200000)", "sync domain0", "Unpin [0x4000000000000..0x4000000200000)"],
+            container.Steps.Select(s => s.ToString()));
+    }
+
+    [Fact]
     public void Constructor_LazyDomain_ThrowsNamingDomains()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Type1Container("c", Type1Options.Default, new HostMemory(), RamBlocks.Empty,
