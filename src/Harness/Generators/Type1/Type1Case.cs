@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
+using Verify.MemoryMap.Dma;
+
+namespace Verify.Harness.Generators.Type1;
+
+/// <summary>One call of a type1 scenario; prints itself as a script line.</summary>
+public abstract record Type1Op;
+
+/// <summary><c>MAP iova=0x200000 vaddr=0x7f0000200000 size=2M rw</c>.</summary>
+/// <param name="Flags">MAP_DMA flags (possibly invalid).</param>
+/// <param name="Iova">IOVA.</param>
+/// <param name="Vaddr">Host virtual address.</param>
+/// <param name="Size">Bytes.</param>
+public sealed record MapDmaOp(Type1MapFlags Flags, ulong Iova, ulong Vaddr, ulong Size) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"MAP iova=0x{Iova:x} vaddr=0x{Vaddr:x} size={PageTableText.Size(Size)} {Type1Script.Flags(Flags)}");
+}
+
+/// <summary><c>UNMAP iova=0x200000 size=2M</c> or <c>UNMAP ALL</c>.</summary>
+/// <param name="Flags">UNMAP_DMA flags (possibly invalid).</param>
+/// <param name="Iova">IOVA.</param>
+/// <param name="Size">Bytes.</param>
+public sealed record UnmapDmaOp(Type1UnmapFlags Flags, ulong Iova, ulong Size) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"UNMAP{(Flags == Type1UnmapFlags.None ? "" : $" flags={Flags}")} iova=0x{Iova:x} size={PageTableText.Size(Size)}");
+}
+
+/// <summary><c>DMA iova=0x201000</c>: the device reads through the first domain, filling its IOTLB.</summary>
+/// <param name="Iova">IOVA.</param>
+public sealed record DeviceAccessOp(ulong Iova) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"DMA iova=0x{Iova:x}");
+}
+
+/// <summary>The host process a scenario runs in.</summary>
+/// <param name="VirtualRuns">Backed virtual ranges (RAM, aliases of RAM, an mmap of a BAR).</param>
+/// <param name="Reserved">Reserved physical ranges.</param>
+/// <param name="RlimitMemlock">RLIMIT_MEMLOCK (<see cref="ulong.MaxValue"/>: unlimited).</param>
+/// <param name="CapIpcLock">Whether the limit is ignored.</param>
+public sealed record Type1HostSpec(ImmutableArray<VirtualRun> VirtualRuns, ImmutableArray<PhysicalRange> Reserved, ulong RlimitMemlock, bool CapIpcLock)
+{
+    /// <summary>A fresh process with this memory.</summary>
+    /// <returns>The host model.</returns>
+    public HostMemory Build()
+    {
+        var host = new HostMemory { RlimitMemlock = RlimitMemlock, CapIpcLock = CapIpcLock };
+        foreach (var run in VirtualRuns)
+        {
+            host.AddVirtualRange(run.Hva, run.Size, run.Hpa);
+        }
+
+        foreach (var r in Reserved)
+        {
+            host.AddReservedRange(r.Hpa, r.Size);
+        }
+
+        return host;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"rlimit={(RlimitMemlock == ulong.MaxValue ? "unlimited" : PageTableText.Size(RlimitMemlock))}{(CapIpcLock ? " CAP_IPC_LOCK" : "")}; "
+        + string.Join("; ", VirtualRuns) + (Reserved.IsEmpty ? "" : "; reserved " + string.Join(", ", Reserved));
+}
+
+/// <summary>A type1 scenario: the container's variant, its domains, the process and the calls.</summary>
+/// <param name="Options">The type1 variant.</param>
+/// <param name="Domains">One page-table configuration per domain (empty: mdev only, nothing pinned).</param>
+/// <param name="Host">The process.</param>
+/// <param name="Ops">The calls in order.</param>
+public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOptions> Domains, Type1HostSpec Host, ImmutableArray<Type1Op> Ops)
+{
+    /// <summary>The numbered script with each call's result as the oracle gives it:
+    /// <c>1. MAP iova=0x200000 vaddr=0x7f0000200000 size=2M rw -> ok 2M</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        var oracle = Type1Rig.NewOracle(this);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{Options}; {(Domains.IsEmpty ? "no domain (mdev only)" : $"{Domains.Length} domain(s) {string.Join(",", Domains.Select(d => d.Format.Name))}")}; {Host}");
+        for (int i = 0; i < Ops.Length; i++)
+        {
+            var result = Type1Rig.ApplyTo(oracle, Ops[i]);
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"{i + 1}. {Ops[i]} -> {Type1Script.Result(result)}");
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>Script text shared by ops and cases.</summary>
+public static class Type1Script
+{
+    /// <summary>Prints <c>rw</c>, <c>r</c>, <c>w</c>, or the raw flags when they are unusual.</summary>
+    /// <param name="flags">MAP flags.</param>
+    /// <returns>The text.</returns>
+    public static string Flags(Type1MapFlags flags) => flags switch
+    {
+        Type1MapFlags.Read | Type1MapFlags.Write => "rw",
+        Type1MapFlags.Read => "r",
+        Type1MapFlags.Write => "w",
+        _ => $"flags=0x{(uint)flags:x}",
+    };
+
+    /// <summary>Prints <c>ok</c>, <c>ok 2M</c> or the errno.</summary>
+    /// <param name="result">A call's result, or null for a device access.</param>
+    /// <returns>The text.</returns>
+    public static string Result(DmaResult? result) => result switch
+    {
+        null => "done",
+        { Succeeded: true, Size: var s } => s == 0 ? "ok 0" : $"ok {PageTableText.Size(s)}",
+        { Error: var e } => e.ToString(),
+    };
+}

@@ -1,0 +1,313 @@
+using System.Collections.Immutable;
+
+namespace Verify.IommuModel.Host;
+
+/// <summary>
+/// One host process as VFIO type1 sees it: host virtual ranges backed by host physical ranges, physical
+/// ranges that are reserved (another device's BAR: never refcounted, never charged), a pin count per
+/// physical byte, and the process's <c>locked_vm</c> checked against <c>RLIMIT_MEMLOCK</c> unless it has
+/// <c>CAP_IPC_LOCK</c> (SEMANTICS.md 5.3).
+/// </summary>
+/// <remarks>
+/// <para>Everything is kept as runs, never per page: pinning 1 TiB of one backed range is a handful of run
+/// splits, not 268M page updates. A pin walks the virtual runs the range crosses (O(runs)), and each
+/// physical segment updates the pin-count runs it overlaps (O(log n + k)).</para>
+/// <para>Ends are <see cref="UInt128"/> so a range may reach 2^64. Not thread-safe.</para>
+/// </remarks>
+public sealed class HostMemory
+{
+    private readonly List<VirtualRun> _virtual = [];
+    private readonly List<PhysicalRange> _reserved = [];
+    private readonly List<PinRun> _pins = [];
+
+    /// <summary>Bytes charged to this process's <c>locked_vm</c>; never negative.</summary>
+    public ulong LockedVm { get; private set; }
+
+    /// <summary><c>RLIMIT_MEMLOCK</c> in bytes; <see cref="ulong.MaxValue"/> means unlimited.</summary>
+    public ulong RlimitMemlock { get; set; } = ulong.MaxValue;
+
+    /// <summary>Whether the process has <c>CAP_IPC_LOCK</c> (then the limit is not checked, but pages are still charged).</summary>
+    public bool CapIpcLock { get; set; }
+
+    /// <summary>The host virtual ranges and the physical memory behind them, ascending by virtual address.</summary>
+    public IReadOnlyList<VirtualRun> VirtualRuns => _virtual;
+
+    /// <summary>The reserved physical ranges (device MMIO), in the order they were added.</summary>
+    public IReadOnlyList<PhysicalRange> ReservedRanges => _reserved;
+
+    /// <summary>Physical runs with a non-zero pin count, ascending, disjoint; neighbours with the same count
+    /// are merged, so two equal states print the same.</summary>
+    public IReadOnlyList<PinRun> PinnedRuns => _pins;
+
+    /// <summary>Backs <c>[hva, hva + size)</c> with <c>[hpa, hpa + size)</c> (an mmap of RAM, or of a BAR).</summary>
+    /// <param name="hva">First host virtual address.</param>
+    /// <param name="size">Bytes; non-zero; the range may end at 2^64.</param>
+    /// <param name="hpa">First host physical address.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An empty, wrapping or overlapping range.</exception>
+    public void AddVirtualRange(ulong hva, ulong size, ulong hpa)
+    {
+        Preconditions.CheckArgumentRange(size > 0 && (UInt128)hva + size <= (UInt128)1 << 64 && (UInt128)hpa + size <= (UInt128)1 << 64,
+            size, $"should be a non-zero size that keeps 0x{hva:x} and 0x{hpa:x} below 2^64", nameof(size));
+        var run = new VirtualRun(hva, size, hpa);
+        int at = 0;
+        while (at < _virtual.Count && _virtual[at].Hva < hva)
+        {
+            at++;
+        }
+
+        bool overlapsBefore = at > 0 && _virtual[at - 1].End > hva;
+        bool overlapsAfter = at < _virtual.Count && _virtual[at].Hva < run.End;
+        Preconditions.CheckArgumentRange(!overlapsBefore && !overlapsAfter, hva,
+            $"[0x{hva:x}..0x{run.End:x}) should not overlap an existing virtual range", nameof(hva));
+        _virtual.Insert(at, run);
+    }
+
+    /// <summary>Marks <c>[hpa, hpa + size)</c> as reserved: pinning it takes no reference and charges nothing.</summary>
+    /// <param name="hpa">First physical address.</param>
+    /// <param name="size">Bytes; non-zero.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An empty or wrapping range.</exception>
+    public void AddReservedRange(ulong hpa, ulong size)
+    {
+        Preconditions.CheckArgumentRange(size > 0 && (UInt128)hpa + size <= (UInt128)1 << 64, size,
+            $"should be a non-zero size that keeps 0x{hpa:x} below 2^64", nameof(size));
+        _reserved.Add(new PhysicalRange(hpa, size));
+    }
+
+    /// <summary>Whether the physical byte <paramref name="hpa"/> is reserved.</summary>
+    /// <param name="hpa">A physical address.</param>
+    /// <returns>Whether it lies in a reserved range.</returns>
+    public bool IsReserved(ulong hpa) => _reserved.Any(r => r.Contains(hpa));
+
+    /// <summary>The pin count of the physical byte <paramref name="hpa"/> (0 for reserved memory).</summary>
+    /// <param name="hpa">A physical address.</param>
+    /// <returns>The count.</returns>
+    public int PinCount(ulong hpa)
+    {
+        int i = FirstPinEndingAfter(hpa);
+        return i < _pins.Count && _pins[i].Hpa <= hpa ? _pins[i].Count : 0;
+    }
+
+    /// <summary>The physical segments behind <c>[hva, hva + size)</c>, in virtual order, cut where the
+    /// virtual run or the reserved status changes.</summary>
+    /// <param name="hva">First virtual address.</param>
+    /// <param name="size">Bytes.</param>
+    /// <param name="segments">The backed prefix, in order.</param>
+    /// <returns>Whether the whole range is backed (else the segments stop at the first hole).</returns>
+    public bool Resolve(ulong hva, ulong size, out ImmutableArray<HostSegment> segments)
+    {
+        var builder = ImmutableArray.CreateBuilder<HostSegment>();
+        UInt128 position = hva, end = (UInt128)hva + size;
+        while (position < end)
+        {
+            int i = _virtual.FindIndex(r => r.Hva <= position && position < r.End);
+            if (i < 0)
+            {
+                segments = builder.ToImmutable();
+                return false;
+            }
+
+            var run = _virtual[i];
+            UInt128 stop = UInt128.Min(end, run.End);
+            ulong pa = run.Hpa + (ulong)(position - run.Hva);
+            ulong length = (ulong)(stop - position);
+            foreach (var piece in CutAtReserved(pa, length))
+            {
+                builder.Add(piece with { Hva = (ulong)position + (piece.Hpa - pa) });
+            }
+
+            position = stop;
+        }
+
+        segments = builder.ToImmutable();
+        return true;
+    }
+
+    /// <summary>Pins <c>[hva, hva + size)</c> in virtual order and charges it: every byte in
+    /// <see cref="AccountingMode.PerMapping"/>, only bytes whose count leaves 0 in <see cref="AccountingMode.Shared"/>;
+    /// reserved memory is neither counted nor charged. The first failing page decides the errno: a hole in
+    /// the virtual range is <see cref="Errno.EFAULT"/>, a charge past <see cref="RlimitMemlock"/> without
+    /// <see cref="CapIpcLock"/> is <see cref="Errno.ENOMEM"/>; a failure undoes every pin and charge of the call.</summary>
+    /// <param name="hva">First virtual address.</param>
+    /// <param name="size">Bytes.</param>
+    /// <param name="mode">How to charge.</param>
+    /// <param name="pinned">On success, the physical segments pinned (to hand back to <see cref="Unpin"/>).</param>
+    /// <returns><see cref="Errno.None"/>, <see cref="Errno.EFAULT"/> or <see cref="Errno.ENOMEM"/>.</returns>
+    public Errno Pin(ulong hva, ulong size, AccountingMode mode, out ImmutableArray<HostSegment> pinned)
+    {
+        bool backed = Resolve(hva, size, out var segments);
+        var done = new List<HostSegment>();
+        ulong charged = 0;
+        Errno error = Errno.None;
+        foreach (var segment in segments)
+        {
+            ulong charge = segment.Reserved ? 0 : mode == AccountingMode.PerMapping ? segment.Size : segment.Size - PinnedBytes(segment.Hpa, segment.Size);
+            if (!CapIpcLock && (UInt128)LockedVm + charge > RlimitMemlock)
+            {
+                error = Errno.ENOMEM;
+                break;
+            }
+
+            if (!segment.Reserved)
+            {
+                AddPins(segment.Hpa, segment.Size, +1);
+            }
+
+            LockedVm += charge;
+            charged += charge;
+            done.Add(segment);
+        }
+
+        if (error == Errno.None && !backed)
+        {
+            error = Errno.EFAULT;
+        }
+
+        if (error != Errno.None)
+        {
+            // The kernel unwinds a failed vfio_pin_map_dma completely: the caller sees no pin and no charge.
+            foreach (var segment in done.Where(s => !s.Reserved))
+            {
+                AddPins(segment.Hpa, segment.Size, -1);
+            }
+
+            LockedVm -= charged;
+            pinned = [];
+            return error;
+        }
+
+        pinned = segments;
+        return Errno.None;
+    }
+
+    /// <summary>Unpins segments a successful <see cref="Pin"/> returned and uncharges them the same way.</summary>
+    /// <param name="segments">The pinned segments.</param>
+    /// <param name="mode">The mode they were charged in.</param>
+    public void Unpin(IEnumerable<HostSegment> segments, AccountingMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        foreach (var segment in segments.Where(s => !s.Reserved))
+        {
+            AddPins(segment.Hpa, segment.Size, -1);
+            ulong uncharge = mode == AccountingMode.PerMapping ? segment.Size : segment.Size - PinnedBytes(segment.Hpa, segment.Size);
+            Preconditions.CheckState(uncharge <= LockedVm, $"unpinning {segment} would make locked_vm negative");
+            LockedVm -= uncharge;
+        }
+    }
+
+    private IEnumerable<HostSegment> CutAtReserved(ulong pa, ulong length)
+    {
+        UInt128 position = pa, end = (UInt128)pa + length;
+        while (position < end)
+        {
+            ulong p = (ulong)position;
+            var inside = _reserved.FirstOrDefault(r => r.Contains(p));
+            UInt128 stop;
+            bool reserved = inside.Size != 0;
+            if (reserved)
+            {
+                stop = UInt128.Min(end, inside.End);
+            }
+            else
+            {
+                stop = end;
+                foreach (var r in _reserved)
+                {
+                    if (r.Hpa > p && r.Hpa < stop)
+                    {
+                        stop = r.Hpa;
+                    }
+                }
+            }
+
+            yield return new HostSegment(0, p, (ulong)(stop - position), reserved);
+            position = stop;
+        }
+    }
+
+    /// <summary>Bytes of <c>[hpa, hpa + size)</c> with a non-zero pin count.</summary>
+    private ulong PinnedBytes(ulong hpa, ulong size)
+    {
+        UInt128 end = (UInt128)hpa + size;
+        ulong total = 0;
+        for (int i = FirstPinEndingAfter(hpa); i < _pins.Count && _pins[i].Hpa < end; i++)
+        {
+            UInt128 from = UInt128.Max(hpa, _pins[i].Hpa), to = UInt128.Min(end, _pins[i].End);
+            total += (ulong)(to - from);
+        }
+
+        return total;
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the count of every byte of the range, splitting runs at its
+    /// ends, dropping runs that reach 0 and merging equal neighbours.</summary>
+    private void AddPins(ulong hpa, ulong size, int delta)
+    {
+        UInt128 end = (UInt128)hpa + size;
+        SplitAt(hpa);
+        SplitAt(end);
+        int i = FirstPinEndingAfter(hpa);
+        var updated = new List<PinRun>();
+        UInt128 position = hpa;
+        int first = i;
+        while (i < _pins.Count && _pins[i].Hpa < end)
+        {
+            if (_pins[i].Hpa > position)
+            {
+                Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
+                updated.Add(new PinRun((ulong)position, (ulong)(_pins[i].Hpa - position), delta));
+            }
+
+            int count = _pins[i].Count + delta;
+            if (count > 0)
+            {
+                updated.Add(_pins[i] with { Count = count });
+            }
+
+            position = _pins[i].End;
+            i++;
+        }
+
+        if (position < end)
+        {
+            Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
+            updated.Add(new PinRun((ulong)position, (ulong)(end - position), delta));
+        }
+
+        _pins.RemoveRange(first, i - first);
+        _pins.InsertRange(first, updated);
+        MergeAround(first, first + updated.Count);
+    }
+
+    private void SplitAt(UInt128 address)
+    {
+        if (address > ulong.MaxValue)
+        {
+            return;
+        }
+
+        ulong a = (ulong)address;
+        int i = FirstPinEndingAfter(a);
+        if (i < _pins.Count && _pins[i].Hpa < a)
+        {
+            var run = _pins[i];
+            _pins[i] = run with { Size = a - run.Hpa };
+            _pins.Insert(i + 1, new PinRun(a, (ulong)(run.End - a), run.Count));
+        }
+    }
+
+    private void MergeAround(int from, int to)
+    {
+        int start = Math.Max(0, from - 1);
+        int stop = Math.Min(_pins.Count - 1, to);
+        for (int k = stop; k > start; k--)
+        {
+            if (k < _pins.Count && _pins[k - 1].End == _pins[k].Hpa && _pins[k - 1].Count == _pins[k].Count)
+            {
+                _pins[k - 1] = _pins[k - 1] with { Size = _pins[k - 1].Size + _pins[k].Size };
+                _pins.RemoveAt(k);
+            }
+        }
+    }
+
+    private int FirstPinEndingAfter(ulong address) => EndOrderedSearch.FirstEndingAfter(_pins, address, static r => r.End);
+}
