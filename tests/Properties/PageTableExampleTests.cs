@@ -140,6 +140,40 @@ public class PageTableExampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Unmap_TwelveKSplitFromTwoMegOverDestroyedSubTable_PerLeafForcesSyncOfEarlierGap()
+    {
+        // PT-08 replay 1658356194487377403,17236995396755857453,83: one gather, never synced by the caller.
+        var table = new IoPageTable(PageTableOptions.Default);
+        var gather = new UnmapGather();
+        const ulong iova = 0x6_8000_0000;
+        const ulong pa = 0x52_c000_0000;
+
+        table.Map(iova, pa, 4 * FourK, Protection.ReadWrite); // [0x680000000, 0x680004000) four 4K leaves
+        table.Unmap(iova + (2 * FourK), FourK, gather); // [0x680002000, 0x680003000) waits in the gather
+        // The 2M leaf destroys the sub-table still holding three 4K leaves: one walk flush over the 2M.
+        table.Map(iova, pa, TwoM, Protection.ReadWrite); // [0x680000000, 0x680200000)
+        Assert.Equal(1, table.Iotlb.CommandCount);
+        // Split: the block becomes a table of 4K leaves minus [0x680000000, 0x680003000); the leaves are
+        // gathered one by one and the first, [0x680000000, 0x680001000), neither meets nor touches
+        // [0x680002000, 0x680003000), so that gather is synced first (one per-leaf command).
+        ulong removed = table.Unmap(iova, 3 * FourK, gather); // [0x680000000, 0x680003000)
+
+        Assert.Equal(3 * FourK, removed);
+        Assert.Equal(2, table.Iotlb.CommandCount);
+        Assert.Equal(
+            [
+                new InvalidationCommand(InvalidationKind.Range, iova, TwoM, FourK, 1), // [0x680000000, 0x680200000)
+                new InvalidationCommand(InvalidationKind.Leaf, iova + (2 * FourK), FourK, FourK, 1), // [0x680002000, 0x680003000)
+            ],
+            table.Iotlb.Commands);
+        Assert.Equal(1, gather.ForcedSyncs);
+        Assert.Equal((iova, iova + (3 * FourK), FourK), (gather.Start, gather.End, gather.Granule)); // [0x680000000, 0x680003000)
+
+        table.Sync(gather);
+        Assert.Equal(5, table.Iotlb.CommandCount); // three more per-leaf commands
+    }
+
+    [Fact]
     public void Sync_LazyModeAfterWholeLeafUnmap_StaleUntilQueueFlush()
     {
         var table = new IoPageTable(PageTableOptions.Default with { Split = SplitPolicy.WholeLeaf, Flush = FlushMode.Lazy });

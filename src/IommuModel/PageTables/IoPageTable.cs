@@ -526,7 +526,12 @@ public sealed class IoPageTable
         Store(table, index, replacement);
         foreach (var (iova, size, granule, _) in _splitPieces)
         {
-            AddToGather(gather, iova, size, granule);
+            // io-pgtable-arm adds each unmapped leaf of a split on its own (io_pgtable_tlb_add_page per entry),
+            // so whether the gather must be synced first is decided by the run's first leaf, not by the merged
+            // run: a run that only reaches the gathered range with a later leaf still forces a sync. The rest
+            // of the run is adjacent and at the same granule, so it always joins.
+            AddToGather(gather, iova, granule, granule);
+            gather.Add(iova, size, granule);
         }
 
         return true;
