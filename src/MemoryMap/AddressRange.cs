@@ -104,8 +104,7 @@ public readonly struct AddressRange : IEquatable<AddressRange>, IComparable<Addr
         return end <= start ? new AddressRange(start, 0) : FromBounds(start, end);
     }
 
-    /// <summary>The range moved by <paramref name="delta"/> bytes (which may be negative through wrap-free
-    /// subtraction by passing <see cref="ShiftDown"/>).</summary>
+    /// <summary>The range moved up by <paramref name="delta"/> bytes (<see cref="ShiftDown"/> moves it down).</summary>
     /// <param name="delta">Bytes to add to both ends.</param>
     /// <returns>The shifted range.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The shifted end would pass 2^64.</exception>
