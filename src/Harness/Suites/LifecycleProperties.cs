@@ -82,9 +82,10 @@ public static class LifecycleProperties
             var expected = Expected(state, trigger);
             verdict.Expect(result.Row.From == state.Kind && result.Row.Trigger == trigger.Kind && result.Row.Guard.Holds(state, trigger),
                 () => $"{where}: {trigger} applied row {result.Row}, which is not for this pair or whose guard fails");
-            verdict.Expect(result.Refused == expected is null && (expected is not { } e2 || result.State == e2),
+            bool agrees = expected is { } next ? !result.Refused && result.State == next : result.Refused;
+            verdict.Expect(agrees,
                 () => $"{where}: {trigger} gives {(result.Refused ? $"a refusal ({result.Reason})" : result.State)}, "
-                    + $"the oracle expects {(expected is { } e3 ? e3.ToString() : "a refusal")}");
+                    + $"the oracle expects {expected?.ToString() ?? "a refusal"}");
         }
     }
 

@@ -46,7 +46,8 @@ public sealed record LifecycleScript(ImmutableArray<DeviceTrigger> Steps)
     /// <returns>True when the script runs to its end.</returns>
     public bool IsPermitted(DeviceLifecycle lifecycle) => Trace(lifecycle) is not null;
 
-    /// <summary>A numbered script with the state after each step, so a counterexample reads like a story.</summary>
+    /// <summary>A numbered script with the state after each step under <see cref="DeviceLifecycle.Qemu"/>, so a
+    /// counterexample reads like a story (a record cannot carry the table it ran against without it joining equality).</summary>
     /// <returns>The script.</returns>
     public override string ToString()
     {
