@@ -81,4 +81,9 @@ check $C '        if (!plan.ExceedsEntryLimit)
         {
             Apply(container, history, plan);' P_DL_07 "plans over the entry limit are applied"
 
+L=src/IommuModel/Lifecycle/DeviceLifecycle.Table.cs
+check $L '        No(Detached, SwitchDomain, Always, NotAttached),' '' P_VI_03 "life-cycle table loses a row"
+check $L 'Go(Passthrough, DmaRemappingOff, Always, RemappingOff, PinEffect.Keep,' 'Go(Passthrough, DmaRemappingOff, Always, RemappingOff, PinEffect.Release,' P_VI_03 "remapping off in passthrough drops mdev pins"
+check $L '(_, t) => t.NewDomain == t.Domain);' '(_, t) => false);' P_VI_03 "same-domain switch guard never holds"
+
 exit $missed
