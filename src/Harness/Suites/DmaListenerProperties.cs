@@ -279,37 +279,15 @@ public static class DmaListenerProperties
     private static bool SameTranslation(DmaCase c, FlatView a, FlatView b) =>
         CellStarts(a, []).Union(CellStarts(b, [])).All(x => DmaVisibilityOracle.Translate(a, c.DmaOptions, x) == DmaVisibilityOracle.Translate(b, c.DmaOptions, x));
 
-    /// <summary>The first address of every cell cut by the view's ranges, their host-page rounding, and the
-    /// mappings: translation is linear inside each cell, so checking its first byte checks all of it.</summary>
+    /// <summary>The first address of every cell cut by the view's ranges, their rounding to either host page size
+    /// (where mapped interiors begin and end), and the mappings: translation is linear inside each cell, so
+    /// checking its first byte checks all of it.</summary>
     private static SortedSet<ulong> CellStarts(FlatView view, IReadOnlyList<DmaMapping> mappings)
     {
-        var points = new SortedSet<ulong> { 0 };
-        void Add(UInt128 x)
-        {
-            if (x < AddressSpace.End)
-            {
-                points.Add((ulong)x);
-            }
-        }
-
-        foreach (var r in view.Ranges)
-        {
-            Add(r.Range.Start);
-            Add(r.Range.End);
-            foreach (ulong page in new ulong[] { 0x1000, 0x1_0000 })
-            {
-                Add((((UInt128)r.Range.Start + page - 1) / page) * page);
-                Add(r.Range.End / page * page);
-            }
-        }
-
-        foreach (var m in mappings)
-        {
-            Add(m.Iova.Start);
-            Add(m.Iova.End);
-        }
-
-        return points;
+        var cuts = CollateralOracle.Boundaries(view, 0x1000)
+            .Concat(CollateralOracle.Boundaries(view, 0x1_0000))
+            .Concat(mappings.SelectMany(m => new UInt128[] { m.Iova.Start, m.Iova.End }));
+        return new SortedSet<ulong>(cuts.Where(x => x < AddressSpace.End).Select(x => (ulong)x).Append(0UL));
     }
 
     private static Verdict Classified(Verdict verdict, DmaCase c, IReadOnlyList<TransactionRecord> run) =>

@@ -27,8 +27,9 @@ public static class LayoutRenderProperties
             bool merged = false, readOnlyPam = false, bit63 = false;
             for (int step = 0; step < trees.Count && verdict.Holds; step++)
             {
-                var view = trees[step].Render();
-                merged |= view.Count < trees[step].RenderUnsimplified().Count;
+                var unsimplified = trees[step].RenderUnsimplified();
+                var view = unsimplified.Simplify(); // RegionTree.Render, without rendering twice
+                merged |= view.Count < unsimplified.Count;
                 readOnlyPam |= view.Ranges.Any(r => r.ReadOnly && r.Region is "pc.ram");
                 bit63 |= view.Ranges.Any(r => (r.Range.Start & AddressSpace.Bit63) != 0 && r.Kind == RegionKind.RamDevice);
                 foreach (ulong a in Edges(trees[step], view))

@@ -62,8 +62,8 @@ public static class ListenerRun
             }
 
             var old = topology.Current;
-            var view = trees[i].Render();
             var unsimplified = trees[i].RenderUnsimplified();
+            var view = unsimplified.Simplify(); // what RegionTree.Render returns, without rendering twice
             var before = coalescing.Containers.ToDictionary(k => k, k => k.Mappings.ToImmutableArray());
             var naiveBefore = naive.Containers.ToDictionary(k => k, k => k.Mappings.ToImmutableArray());
             coalescing.UnsimplifiedHint = unsimplified;
