@@ -11,7 +11,10 @@ namespace Verify.Harness.Generators.Dma;
 /// <param name="Plan">The coalescing plan (null for the naive listener's containers).</param>
 /// <param name="Operations">The ioctls it received.</param>
 /// <param name="After">Its live mappings after.</param>
-public sealed record ContainerStep(IDmaBackend Container, ImmutableArray<DmaMapping> Before, DmaPlan? Plan, ImmutableArray<DmaOperation> Operations, ImmutableArray<DmaMapping> After);
+/// <param name="HostSideMismatch">For a real type1 container, where its page tables or pins disagreed with its
+/// mappings right after the transaction (<see cref="CaseContainers.HostSideMismatch"/>); null when they agree.</param>
+public sealed record ContainerStep(IDmaBackend Container, ImmutableArray<DmaMapping> Before, DmaPlan? Plan, ImmutableArray<DmaOperation> Operations,
+    ImmutableArray<DmaMapping> After, string? HostSideMismatch = null);
 
 /// <summary>A hot-plug: the container and the replay plan it got.</summary>
 /// <param name="Container">The new container.</param>
@@ -31,8 +34,8 @@ public sealed record Hotplug(IDmaBackend Container, FlatView View, DmaPlan Repla
 public sealed record TransactionRecord(int Number, FlatView Old, FlatView New, FlatView Unsimplified, ImmutableArray<Hotplug> Hotplugs,
     ImmutableArray<ContainerStep> Coalescing, ImmutableArray<ContainerStep> Naive);
 
-/// <summary>Runs a <see cref="DmaCase"/>: both listeners on one address space, a type1-like container per listener
-/// from the start, and one more per listener at each hot-plug point.</summary>
+/// <summary>Runs a <see cref="DmaCase"/>: both listeners on one address space, a container per listener from the
+/// start, and one more per listener at each hot-plug point (<see cref="CaseContainers"/> decides which kind).</summary>
 public static class ListenerRun
 {
     /// <summary>Executes the case.</summary>
@@ -47,18 +50,19 @@ public static class ListenerRun
         var coalescing = new CoalescingListener(c.DmaOptions, c.PlanOptions);
         topology.Register(naive);
         topology.Register(coalescing);
-        naive.AddContainer(new MappingSetBackend("naive0", c.Traits));
-        coalescing.AddContainer(new MappingSetBackend("container0", c.Traits));
+        var containers = CaseContainers.For(c, trees);
+        naive.AddContainer(containers.Create("naive0"));
+        coalescing.AddContainer(containers.Create("container0"));
         var records = new List<TransactionRecord>();
         for (int i = 0; i < trees.Count; i++)
         {
             var hotplugs = ImmutableArray.CreateBuilder<Hotplug>();
             if (c.Hotplugs.Contains(i))
             {
-                var added = new MappingSetBackend($"container{coalescing.Containers.Count}", c.Traits);
+                var added = containers.Create($"container{coalescing.Containers.Count}");
                 var replay = coalescing.AddContainer(added);
                 hotplugs.Add(new Hotplug(added, topology.Current, replay, [.. added.Mappings]));
-                naive.AddContainer(new MappingSetBackend($"naive{naive.Containers.Count}", c.Traits));
+                naive.AddContainer(containers.Create($"naive{naive.Containers.Count}"));
             }
 
             var old = topology.Current;
@@ -70,8 +74,8 @@ public static class ListenerRun
             topology.Commit(view);
             records.Add(new TransactionRecord(
                 i, old, view, unsimplified, hotplugs.ToImmutable(),
-                [.. coalescing.Containers.Select(k => new ContainerStep(k, before[k], coalescing.LastPlans[k], coalescing.LastPlans[k].Operations, [.. k.Mappings]))],
-                [.. naive.Containers.Select(k => new ContainerStep(k, naiveBefore[k], null, [.. naive.OperationsOf(k, naive.Transaction)], [.. k.Mappings]))]));
+                [.. coalescing.Containers.Select(k => new ContainerStep(k, before[k], coalescing.LastPlans[k], coalescing.LastPlans[k].Operations, [.. k.Mappings], containers.HostSideMismatch(k)))],
+                [.. naive.Containers.Select(k => new ContainerStep(k, naiveBefore[k], null, [.. naive.OperationsOf(k, naive.Transaction)], [.. k.Mappings], containers.HostSideMismatch(k)))]));
         }
 
         return records;
