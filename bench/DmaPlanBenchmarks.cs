@@ -31,18 +31,7 @@ public class DmaPlanBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // Two RAM blocks taking turns, so neighbours never merge and every range is its own mapping.
-        var old = new FlatRange[Ranges];
-        var now = new FlatRange[Ranges];
-        for (int i = 0; i < Ranges; i++)
-        {
-            ulong start = (ulong)i * Size;
-            old[i] = new FlatRange(new AddressRange(start, Size), i % 2 == 0 ? "ram-a" : "ram-b", RegionKind.Ram, start);
-            now[i] = Changed > 0 && i % (Ranges / Changed) == 0 ? old[i] with { ReadOnly = true } : old[i];
-        }
-
-        _old = FlatView.Create(old);
-        _new = FlatView.Create(now);
+        (_old, _new) = SyntheticFlatViews.ReadOnlyFlips(Ranges, Size, Changed);
         _live = DmaMap.Of(_old, DmaOptions.Default).Mappings;
         _desired = DmaMap.Of(_new, DmaOptions.Default);
     }

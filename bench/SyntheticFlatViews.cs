@@ -162,4 +162,23 @@ internal static class SyntheticFlatViews
     }
 
     private static string Pick(string[] names, Random random) => names[random.Next(names.Length)];
+
+    /// <summary>
+    /// Two views of <paramref name="ranges"/> RAM ranges of <paramref name="size"/> bytes alternating between the RAM
+    /// blocks <c>ram-a</c> and <c>ram-b</c> (so neighbours never merge and every range is its own mapping); in the
+    /// second, <paramref name="changed"/> ranges, evenly spread, are read-only.
+    /// </summary>
+    public static (FlatView Old, FlatView New) ReadOnlyFlips(int ranges, ulong size, int changed)
+    {
+        var old = new FlatRange[ranges];
+        var now = new FlatRange[ranges];
+        for (int i = 0; i < ranges; i++)
+        {
+            ulong start = (ulong)i * size;
+            old[i] = new FlatRange(new AddressRange(start, size), i % 2 == 0 ? "ram-a" : "ram-b", RegionKind.Ram, start);
+            now[i] = changed > 0 && i % (ranges / changed) == 0 ? old[i] with { ReadOnly = true } : old[i];
+        }
+
+        return (FlatView.Create(old), FlatView.Create(now));
+    }
 }

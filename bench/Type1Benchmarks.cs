@@ -138,17 +138,7 @@ public class Type1ListenerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var old = new FlatRange[Ranges];
-        var now = new FlatRange[Ranges];
-        for (int i = 0; i < Ranges; i++)
-        {
-            ulong start = (ulong)i * Size;
-            old[i] = new FlatRange(new AddressRange(start, Size), i % 2 == 0 ? "ram-a" : "ram-b", RegionKind.Ram, start);
-            now[i] = i % (Ranges / Changed) == 0 ? old[i] with { ReadOnly = true } : old[i];
-        }
-
-        _old = FlatView.Create(old);
-        _new = FlatView.Create(now);
+        (_old, _new) = SyntheticFlatViews.ReadOnlyFlips(Ranges, Size, Changed);
 
         ulong span = Ranges * Size;
         var host = new HostMemory();
