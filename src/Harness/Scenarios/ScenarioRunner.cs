@@ -85,6 +85,8 @@ public sealed partial class ScenarioRunner
         }
 
         EndDmaStep(context);
+        CheckAccounting(context.Invariants);
+        CheckPageTables(context.Invariants);
         if (context.Lines.Count > 0)
         {
             result = string.Join("\n", context.Lines.Prepend(result));
@@ -203,6 +205,8 @@ public sealed partial class ScenarioRunner
         }
 
         CheckDmaExpectations(step, context, verdict);
+        CheckHostExpectations(e, verdict);
+        CheckPageTableExpectations(e, verdict);
     }
 
     private static PaintedPage? WithoutPriority(PaintedPage? page) => page is null ? null : page with { Priority = 0 };
