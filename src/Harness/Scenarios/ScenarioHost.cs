@@ -10,9 +10,13 @@ namespace Verify.Harness.Scenarios;
 /// <c>0x7f00_0000_0000 + k * 2 TiB</c>, 1 TiB long and backed by host physical <c>4 GiB + k * 1 TiB</c> in every
 /// process, so the same region mapped by two containers pins the same pages.
 /// </summary>
-/// <remarks>The free TiB after each block is a hole, so a mapping that runs past its region's block faults
+/// <remarks>
+/// <para>A region the view shows as a RAM device (another device's BAR) is device memory: its block is reserved
+/// physical memory, which pinning neither counts nor charges (SEMANTICS.md 5.3).</para>
+/// <para>The free TiB after each block is a hole, so a mapping that runs past its region's block faults
 /// (EFAULT) instead of pinning the next region's memory. At most <see cref="MaxBlocks"/> regions (physical
-/// addresses stay below 2^52, the page tables' output width). Not thread-safe.</remarks>
+/// addresses stay below 2^52, the page tables' output width). Not thread-safe.</para>
+/// </remarks>
 internal sealed class ScenarioHost
 {
     /// <summary>Bytes of one RAM block.</summary>
@@ -25,6 +29,7 @@ internal sealed class ScenarioHost
     private const ulong HpaBase = 1UL << 32;
     private readonly Dictionary<string, HostMemory> _processes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _hva = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _deviceMemory = new(StringComparer.Ordinal);
 
     /// <summary>The RAM blocks handed out so far.</summary>
     public RamBlocks Blocks { get; private set; } = RamBlocks.Empty;
@@ -56,9 +61,9 @@ internal sealed class ScenarioHost
         if (!_processes.TryGetValue(name, out var process))
         {
             process = new HostMemory();
-            foreach (var (_, hva) in _hva)
+            foreach (var (region, hva) in _hva)
             {
-                process.AddVirtualRange(hva, BlockSize, HpaOf(hva));
+                Back(process, region, hva);
             }
 
             _processes.Add(name, process);
@@ -87,11 +92,36 @@ internal sealed class ScenarioHost
             Blocks = Blocks.With(region, hva, BlockSize);
             foreach (var process in _processes.Values)
             {
-                process.AddVirtualRange(hva, BlockSize, HpaOf(hva));
+                Back(process, region, hva);
             }
         }
 
         return unchecked(hva + offset);
+    }
+
+    /// <summary>Marks a region as device memory (a BAR mapped into the process): its block, now or when it gets
+    /// one, is reserved.</summary>
+    /// <param name="region">The region.</param>
+    public void MarkDeviceMemory(string region)
+    {
+        if (!_deviceMemory.Add(region) || !_hva.TryGetValue(region, out ulong hva))
+        {
+            return;
+        }
+
+        foreach (var process in _processes.Values)
+        {
+            process.AddReservedRange(HpaOf(hva), BlockSize);
+        }
+    }
+
+    private void Back(HostMemory process, string region, ulong hva)
+    {
+        process.AddVirtualRange(hva, BlockSize, HpaOf(hva));
+        if (_deviceMemory.Contains(region))
+        {
+            process.AddReservedRange(HpaOf(hva), BlockSize);
+        }
     }
 
     private static ulong HpaOf(ulong hva) => HpaBase + ((hva - HvaBase) / 2);

@@ -11,7 +11,7 @@ namespace Verify.Harness.Scenarios;
 /// The type1 part of the runner: the scenario's processes, the kernel checks of SEMANTICS.md 5.1-5.2 that the
 /// listener-level <see cref="Type1Ledger"/> leaves out (alignment, wrap, the valid IOVA range, the memlock limit, the
 /// v1 unmap), and the accounting of SEMANTICS.md 5.3, checked after every step: a process's pinned memory is exactly
-/// the memory behind the live mappings of its containers that have a domain, and its <c>locked_vm</c> is their total
+/// the non-reserved memory behind the live mappings of its containers that have a domain, and its <c>locked_vm</c> is their total
 /// size (per-mapping) or the size of that memory counted once (shared).
 /// </summary>
 public sealed partial class ScenarioRunner
@@ -106,7 +106,7 @@ public sealed partial class ScenarioRunner
     {
         bool backed = process.Resolve(call.Vaddr, size, out var segments);
         ulong bytes = 0;
-        foreach (var s in segments)
+        foreach (var s in segments.Where(s => !s.Reserved))
         {
             bytes += s.Size;
         }
@@ -136,7 +136,7 @@ public sealed partial class ScenarioRunner
             foreach (var m in pinning.SelectMany(b => b.Type1!.Type1Mappings))
             {
                 process.Resolve(m.Vaddr, m.Size, out var segments);
-                foreach (var s in segments)
+                foreach (var s in segments.Where(s => !s.Reserved))
                 {
                     behind.Add((s.Hpa, (UInt128)s.Hpa + s.Size));
                     perMapping += s.Size;

@@ -165,6 +165,11 @@ public sealed partial class ScenarioRunner
         var old = View;
         context.OldView = old;
         _transaction++;
+        foreach (var r in view.Ranges.Where(r => r.Kind == RegionKind.RamDevice))
+        {
+            _host.MarkDeviceMemory(r.Region);
+        }
+
         BeforeTransaction(context);
         TopologyProperties.CheckTransition(context.Invariants, old, view, _transaction);
         var events = _topology.Commit(view);
