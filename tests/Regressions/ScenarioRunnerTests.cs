@@ -209,4 +209,29 @@ public class ScenarioRunnerTests
 
         Assert.True(report.Holds, string.Join("\n", report.Problems()));
     }
+
+    [Fact]
+    public void Run_MapRunningPastItsRegionsHostMemory_IsEfaultAndChargesNothing()
+    {
+        var report = Run("""
+            { "container": { "name": "c0", "domains": ["x86-64"] } },
+            { "map": { "container": "c0", "iova": "0x0", "size": "8K", "region": "ram", "offset": "0xff_ffff_f000" },
+              "expect": { "errno": "EFAULT", "locked-vm": { "qemu": "0" }, "pinned": { "qemu": 0 } } }
+            """); // host range [block + 1 TiB - 4 KiB, block + 1 TiB + 4 KiB) runs into the hole after the 1 TiB block
+
+        Assert.True(report.Holds, string.Join("\n", report.Problems()));
+    }
+
+    [Fact]
+    public void Run_MisalignedRawCallsOnType1_AreEinval()
+    {
+        var report = Run("""
+            { "container": { "name": "c0", "page-size": "64K" } },
+            { "map": { "container": "c0", "iova": "0x1000", "size": "64K", "region": "ram" }, "expect": { "errno": "EINVAL" } },
+            { "map": { "container": "c0", "iova": "0x10000", "size": "64K", "region": "ram" }, "expect": { "errno": "none" } },
+            { "unmap": { "container": "c0", "iova": "0x10000", "size": "4K" }, "expect": { "errno": "EINVAL", "mappings": { "c0": ["[0x10000..0x20000) -> ram@0x0 rw"] } } }
+            """); // with 64 KiB pages, [0x1000, 0x11000) and a 4 KiB unmap of [0x10000, 0x20000) are misaligned
+
+        Assert.True(report.Holds, string.Join("\n", report.Problems()));
+    }
 }
