@@ -234,4 +234,20 @@ public class ScenarioRunnerTests
 
         Assert.True(report.Holds, string.Join("\n", report.Problems()));
     }
+
+    [Fact]
+    public void Run_CoalescingListenerMapPastTheMemlockLimit_IsReportedAsQemuAbortingNotAsAWrongPlan()
+    {
+        var report = Run("""
+            { "process": { "name": "qemu", "rlimit": "4K" } },
+            { "listener": { "name": "l", "kind": "coalescing" } },
+            { "container": { "name": "c0", "domains": ["x86-64"] } },
+            { "hotplug": { "container": "c0", "listener": "l" } },
+            { "view": { "ranges": [ { "start": "0x0", "end": "0x2000", "region": "ram", "kind": "ram" } ] },
+              "expect": { "mappings": { "c0": [] }, "locked-vm": { "qemu": "0" } } }
+            """); // RAM [0x0, 0x2000) needs 8 KiB pinned; the process may lock 4 KiB
+
+        Assert.True(report.Holds, string.Join("\n", report.Problems()));
+        Assert.Contains("c0: QEMU would abort here: MAP [0x0..0x2000) -> ram@0x0 rw => ENOMEM", report.Steps[4].Result, StringComparison.Ordinal);
+    }
 }

@@ -17,7 +17,8 @@ namespace Verify.Harness.Scenarios;
 /// and the invariants the property suites check: after every commit the render equals the oracle's painting at
 /// every range and placement boundary and the topology diff is the oracle's (FV-01, TD-01..04); an explicit view
 /// is accepted exactly when the oracle calls it valid and simplifies as the oracle does (FV-02..04); the DMA
-/// invariants of every container are in the DMA part of this class.
+/// invariants of every container, the type1 checks and accounting of every process, and the page-table invariants
+/// are in the DMA, Type1 and PageTables parts of this class.
 /// </summary>
 /// <remarks>Not thread-safe; one runner runs one scenario. Kernel errors of raw MAP/UNMAP steps are results, not
 /// failures; a step that cannot run (an undefined region, no tree yet) stops the replay.</remarks>
