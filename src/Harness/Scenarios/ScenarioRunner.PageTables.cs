@@ -30,7 +30,7 @@ public sealed partial class ScenarioRunner
                 // The oracle knows no table-page budget, so a table with one is checked by its expectations only.
                 var oracle = s.Options.MaxTablePages is null ? new PageTableOracle(s.Options) : null;
                 _tables.Add(s.Name, new TableState(s.Name, new IoPageTable(s.Options), new UnmapGather(), oracle));
-                return $"created: {s.Options}";
+                return "created, empty";
             case PageTableMapStep s:
             {
                 var t = TableNamed(s.Table);
