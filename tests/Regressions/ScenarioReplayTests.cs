@@ -50,10 +50,12 @@ public class ScenarioReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Cases_Committed_HoldBothSeedStories()
+    public void Cases_Committed_HoldTheSeedStories()
     {
         Assert.Contains("SeedStories/01-pam-flip-a-plus-b.json", Store.Cases());
         Assert.Contains("SeedStories/02-hotplug-history.json", Store.Cases());
+        Assert.Contains("SeedStories/03-passthrough-accounting.json", Store.Cases());
+        Assert.Contains("SeedStories/05-superpage-split-4k-unmap.json", Store.Cases());
     }
 
     [Fact]

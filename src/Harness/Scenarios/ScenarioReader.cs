@@ -2,6 +2,9 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
@@ -22,7 +25,8 @@ public static class ScenarioReader
         "root", "layout", "define", "place", "unplace", "move", "set",
         "pam", "bar", "bar-move", "rom-mode", "dimm", "virtio-mem",
         "commit", "view",
-        "listener", "container", "hotplug", "unplug", "map", "unmap", "unmap-all",
+        "listener", "process", "container", "hotplug", "unplug", "map", "unmap", "unmap-all",
+        "page-table", "pt-map", "pt-unmap", "pt-sync", "pt-flush", "pt-access",
     ];
 
     internal static IReadOnlyDictionary<string, RegionKind> RegionKinds { get; } = new Dictionary<string, RegionKind>(StringComparer.Ordinal)
@@ -50,6 +54,64 @@ public static class ScenarioReader
         ["naive"] = ListenerKind.Naive,
         ["coalescing"] = ListenerKind.Coalescing,
     };
+
+    internal static IReadOnlyDictionary<string, Type1Version> Versions { get; } = new Dictionary<string, Type1Version>(StringComparer.Ordinal)
+    {
+        ["v1"] = Type1Version.V1,
+        ["v2"] = Type1Version.V2,
+    };
+
+    internal static IReadOnlyDictionary<string, AccountingMode> Accountings { get; } = new Dictionary<string, AccountingMode>(StringComparer.Ordinal)
+    {
+        ["per-mapping"] = AccountingMode.PerMapping,
+        ["shared"] = AccountingMode.Shared,
+    };
+
+    internal static IReadOnlyDictionary<string, PageTableFormat> Formats { get; } =
+        PageTableFormat.All.ToDictionary(f => f.Name, StringComparer.Ordinal);
+
+    internal static IReadOnlyDictionary<string, SplitPolicy> SplitPolicies { get; } = new Dictionary<string, SplitPolicy>(StringComparer.Ordinal)
+    {
+        ["split"] = SplitPolicy.Split,
+        ["refuse"] = SplitPolicy.Refuse,
+        ["whole-leaf"] = SplitPolicy.WholeLeaf,
+    };
+
+    internal static IReadOnlyDictionary<string, LiveLeafPolicy> LiveLeafPolicies { get; } = new Dictionary<string, LiveLeafPolicy>(StringComparer.Ordinal)
+    {
+        ["eexist"] = LiveLeafPolicy.Eexist,
+        ["eaddrinuse"] = LiveLeafPolicy.Eaddrinuse,
+        ["keep-old"] = LiveLeafPolicy.KeepOld,
+        ["overwrite"] = LiveLeafPolicy.Overwrite,
+    };
+
+    internal static IReadOnlyDictionary<string, SubTablePolicy> SubTablePolicies { get; } = new Dictionary<string, SubTablePolicy>(StringComparer.Ordinal)
+    {
+        ["destroy"] = SubTablePolicy.DestroySubTable,
+        ["empty-only"] = SubTablePolicy.EmptyOnly,
+    };
+
+    internal static IReadOnlyDictionary<string, InvalidationMode> InvalidationModes { get; } = new Dictionary<string, InvalidationMode>(StringComparer.Ordinal)
+    {
+        ["per-leaf"] = InvalidationMode.PerLeaf,
+        ["range"] = InvalidationMode.Range,
+        ["whole-domain"] = InvalidationMode.WholeDomainAboveThreshold,
+    };
+
+    internal static IReadOnlyDictionary<string, FlushMode> FlushModes { get; } = new Dictionary<string, FlushMode>(StringComparer.Ordinal)
+    {
+        ["strict"] = FlushMode.Strict,
+        ["lazy"] = FlushMode.Lazy,
+    };
+
+    internal static IReadOnlyDictionary<string, Protection> Protections { get; } = new Dictionary<string, Protection>(StringComparer.Ordinal)
+    {
+        ["r"] = Protection.Read,
+        ["w"] = Protection.Write,
+        ["rw"] = Protection.ReadWrite,
+    };
+
+    private static readonly string[] Type1OnlyFields = ["process", "version", "accounting", "page-size", "domains"];
 
     private static readonly Dictionary<string, Errno> Errnos =
         Enum.GetValues<Errno>().ToDictionary(e => e == Errno.None ? "none" : e.ToString(), StringComparer.Ordinal);
@@ -173,12 +235,20 @@ public static class ScenarioReader
         "commit" => new CommitStep(),
         "view" => ReadView(b),
         "listener" => ReadListener(b),
-        "container" => new ContainerStep(b.String("name"), ReadTraits(b)),
+        "process" => new ProcessStep(b.String("name")) { Rlimit = b.OptionalAddress("rlimit"), CapIpcLock = b.OptionalBool("cap-ipc-lock") ?? false },
+        "container" => ReadContainer(b),
         "hotplug" => new HotplugStep(b.String("container"), b.String("listener")),
         "unplug" => new UnplugStep(b.String("container")),
         "map" => new MapStep(b.String("container"), ReadMapping(b)),
         "unmap" => new UnmapStep(b.String("container"), ReadRange(b, "iova", "size")),
         "unmap-all" => new UnmapAllStep(b.String("container")),
+        "page-table" => ReadPageTable(b),
+        "pt-map" => new PageTableMapStep(b.String("table"), b.Address("iova"), b.Address("paddr"), b.Address("size"),
+            b.Has("prot") ? b.Choice("prot", Protections) : Protection.ReadWrite),
+        "pt-unmap" => new PageTableUnmapStep(b.String("table"), b.Address("iova"), b.Address("size")),
+        "pt-sync" => new PageTableSyncStep(b.String("table")),
+        "pt-flush" => new PageTableFlushStep(b.String("table")),
+        "pt-access" => new PageTableAccessStep(b.String("table"), b.Address("iova")),
         _ => throw new ScenarioFormatException(b.Path, $"unknown step kind '{kind}'"),
     };
 
@@ -319,6 +389,88 @@ public static class ScenarioReader
         EntryLimit = b.OptionalInt("entry-limit", 1, int.MaxValue) ?? DmaBackendTraits.DefaultEntryLimit,
     };
 
+    /// <summary>The JSON name of an accounting mode.</summary>
+    /// <param name="mode">The mode.</param>
+    /// <returns><c>per-mapping</c> or <c>shared</c>.</returns>
+    internal static string AccountingName(AccountingMode mode) => Accountings.First(a => a.Value == mode).Key;
+
+    private static ContainerStep ReadContainer(JsonWalker b)
+    {
+        var step = new ContainerStep(b.String("name"), ReadTraits(b));
+        if (!step.IsType1)
+        {
+            // bisect: true is the split-capable model, which has no process, version or domains: say so rather
+            // than ignore a field the author thought meant something.
+            foreach (string field in Type1OnlyFields)
+            {
+                if (b.Has(field))
+                {
+                    throw new ScenarioFormatException(JsonWalker.Child(b.Path, field), $"only a type1 container has '{field}'; this one has bisect: true");
+                }
+            }
+
+            return step;
+        }
+
+        step = step with
+        {
+            Process = b.OptionalString("process") ?? ContainerStep.DefaultProcess,
+            Version = b.Has("version") ? b.Choice("version", Versions) : Type1Version.V2,
+            Accounting = b.Has("accounting") ? b.Choice("accounting", Accountings) : AccountingMode.PerMapping,
+        };
+        if (b.Optional("domains") is { } domains)
+        {
+            string path = JsonWalker.Child(b.Path, "domains");
+            if (domains.ValueKind != JsonValueKind.Array)
+            {
+                throw JsonWalker.Expected(path, "an array of page-table formats", domains);
+            }
+
+            int i = 0;
+            var formats = ImmutableArray.CreateBuilder<PageTableFormat>();
+            foreach (var element in domains.EnumerateArray())
+            {
+                string at = string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]");
+                string name = JsonWalker.AsString(element, at);
+                formats.Add(Formats.TryGetValue(name, out var format)
+                    ? format
+                    : throw new ScenarioFormatException(at, $"expected one of {string.Join(", ", Formats.Keys.Select(k => $"\"{k}\""))}, got \"{name}\""));
+            }
+
+            step = step with { Domains = formats.ToImmutable() };
+        }
+
+        if (b.OptionalAddress("page-size") is { } page)
+        {
+            if (!ulong.IsPow2(page) || page < 0x1000 || step.Domains.Any(d => page % d.Granule != 0))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, "page-size"),
+                    $"expected a power of two of at least 4K that every domain's granule divides, got 0x{page:x}");
+            }
+
+            step = step with { PageSize = page };
+        }
+
+        return step;
+    }
+
+    private static PageTableStep ReadPageTable(JsonWalker b)
+    {
+        string name = b.String("name");
+        var options = new PageTableOptions
+        {
+            Format = b.Choice("format", Formats),
+            Split = b.Has("split") ? b.Choice("split", SplitPolicies) : SplitPolicy.Split,
+            LiveLeaf = b.Has("live-leaf") ? b.Choice("live-leaf", LiveLeafPolicies) : LiveLeafPolicy.Eexist,
+            SubTable = b.Has("sub-table") ? b.Choice("sub-table", SubTablePolicies) : SubTablePolicy.DestroySubTable,
+            Invalidation = b.Has("invalidation") ? b.Choice("invalidation", InvalidationModes) : InvalidationMode.PerLeaf,
+            Flush = b.Has("flush") ? b.Choice("flush", FlushModes) : FlushMode.Strict,
+            WholeDomainThreshold = b.OptionalInt("threshold", 1, int.MaxValue) ?? PageTableOptions.DefaultWholeDomainThreshold,
+            MaxTablePages = b.OptionalInt("max-table-pages", 1, int.MaxValue),
+        };
+        return new PageTableStep(name, options);
+    }
+
     private static DmaMapping ReadMapping(JsonWalker b)
     {
         var iova = ReadRange(b, "iova", "size");
@@ -378,7 +530,14 @@ public static class ScenarioReader
             foreach (var t in translations.EnumerateArray())
             {
                 var w = new JsonWalker(t, string.Create(CultureInfo.InvariantCulture, $"{tp}[{i++}]"));
-                list.Add(new TranslationExpectation(w.String("container"), w.Address("iova"), w.NullableString("to")));
+                bool ofTable = w.Names.Contains("table");
+                if (ofTable && w.Names.Contains("container"))
+                {
+                    throw new ScenarioFormatException(w.Path, "a translation names a 'container' or a 'table', not both");
+                }
+
+                string target = ofTable ? w.String("table") : w.String("container");
+                list.Add(new TranslationExpectation(target, w.Address("iova"), w.NullableString("to")) { OfPageTable = ofTable });
                 w.Done();
             }
 
@@ -400,7 +559,46 @@ public static class ScenarioReader
             result = result with { Mappings = PerContainer(mappings, JsonWalker.Child(path, "mappings"), StringArray) };
         }
 
+        if (e.Optional("leaves") is { } leaves)
+        {
+            result = result with { Leaves = PerContainer(leaves, JsonWalker.Child(path, "leaves"), StringArray) };
+        }
+
+        if (e.Optional("stale") is { } stale)
+        {
+            result = result with { Stale = PerContainer(stale, JsonWalker.Child(path, "stale"), StringArray) };
+        }
+
+        if (e.Optional("locked-vm") is { } lockedVm)
+        {
+            result = result with { LockedVm = PerContainer(lockedVm, JsonWalker.Child(path, "locked-vm"), JsonWalker.AsSize) };
+        }
+
+        if (e.Optional("pinned") is { } pinned)
+        {
+            result = result with { Pinned = PerContainer(pinned, JsonWalker.Child(path, "pinned"), (v, p) => JsonWalker.AsInt(v, p, 0, int.MaxValue)) };
+        }
+
+        if (e.Optional("memlock-limit") is { } memlock)
+        {
+            result = result with { MemlockLimit = PerContainer(memlock, JsonWalker.Child(path, "memlock-limit"), ReadMemlockRule) };
+        }
+
         e.Done();
+        return result;
+    }
+
+    private static MemlockRule ReadMemlockRule(JsonElement element, string path)
+    {
+        var w = new JsonWalker(element, path);
+        string rule = w.String("rule");
+        if (!MemlockRule.Rules.Contains(rule))
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(path, "rule"), $"expected one of {string.Join(", ", MemlockRule.Rules)}, got \"{rule}\"");
+        }
+
+        var result = new MemlockRule(rule, w.Address("guest-ram"), w.OptionalInt("vfio-devices", 0, 4096) ?? 1, w.OptionalBool("viommu") ?? false);
+        w.Done();
         return result;
     }
 

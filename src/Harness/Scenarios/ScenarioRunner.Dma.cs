@@ -63,9 +63,9 @@ public sealed partial class ScenarioRunner
                     throw new StepException($"a container named '{s.Name}' exists already");
                 }
 
-                var backend = new MappingSetBackend(s.Name, s.Backend);
+                var backend = ScenarioContainer.Create(s, _host);
                 _containers.Add(s.Name, new ContainerState(s.Name, backend, new Port(backend)));
-                return "created, attached to no listener";
+                return $"created ({(backend.Type1 is { } type1 ? type1.Options.ToString() : "split-capable")}), attached to no listener";
             case HotplugStep s:
                 return Hotplug(ContainerNamed(s.Container), ListenerNamed(s.Listener), context);
             case UnplugStep s:
@@ -76,8 +76,15 @@ public sealed partial class ScenarioRunner
                 return Raw(ContainerNamed(s.Container), b => b.Unmap(s.Iova), context);
             case UnmapAllStep s:
                 return Raw(ContainerNamed(s.Container), b => b.UnmapAll(), context);
+            case ProcessStep s:
+                var process = _host.Declare(s);
+                return $"declared; RLIMIT_MEMLOCK {(process.RlimitMemlock == ulong.MaxValue ? "unlimited" : ScenarioNumbers.Format(process.RlimitMemlock))}";
             default:
-                throw new StepException($"the runner cannot run '{step.Kind}' steps");
+                // Story 04 (an mdev pinning a page twice and unpinning once) needs 'pin' and 'unpin' steps: add the
+                // records, their reader and writer cases, and run them here against ContainerNamed(...).Backend.Type1
+                // once Type1Container has PinPages/UnpinPages; the accounting expectations and invariants already
+                // cover what a pin charges.
+                return RunPageTable(step, context);
         }
     }
 
@@ -152,7 +159,7 @@ public sealed partial class ScenarioRunner
             var observed = new ContainerEffect(c.Name, calls.Count, 0);
             if (calls.Count > 0)
             {
-                CheckLegality(context, c, before.Mappings, calls);
+                CheckLegality(context, c, before.Mappings, before.Calls);
                 // Cut at both host page sizes the listeners support: a section's mapped interior ends at either rounding.
                 var cuts = context.OldView is { } oldView
                     ? new[] { 0x1000UL, 0x1_0000UL }.SelectMany(p => CollateralOracle.Boundaries(oldView, p).Concat(CollateralOracle.Boundaries(View, p))).ToList()
@@ -183,9 +190,17 @@ public sealed partial class ScenarioRunner
                 c.Diverged = true;
             }
 
+            if (c.Listener?.Listener is CoalescingListener && calls.FirstOrDefault(x => IsHostRefusal(x.Result)) is { Operation: not null } refusedByHost)
+            {
+                // The process's memlock limit (or a region without host memory) is the host's answer, not a wrong
+                // plan: QEMU would abort as it does for the naive listener.
+                context.Lines.Add($"{c.Name}: QEMU would abort here: {refusedByHost}");
+                c.Diverged = true;
+            }
+
             if (c.Listener?.Listener is CoalescingListener l && l.Failures.Count > before.Failures)
             {
-                foreach (var f in l.Failures.Skip(before.Failures))
+                foreach (var f in l.Failures.Skip(before.Failures).Where(f => !IsHostRefusal(f.Result)))
                 {
                     context.Invariants.Expect(false, () => $"{c.Name}: the coalescing listener's ioctl was refused: {f}");
                 }
@@ -266,16 +281,18 @@ public sealed partial class ScenarioRunner
             () => $"{c.Name}: naive ioctls\n  {string.Join("\n  ", actual)}\nQEMU issues\n  {string.Join("\n  ", expected)}");
     }
 
-    // DL-02 and T1-01 in one: every call's result is the ledger's; a call a listener issued must also succeed.
-    private static void CheckLegality(StepContext context, ContainerState c, IReadOnlyList<DmaMapping> before, IReadOnlyList<ApiCall> calls)
+    // DL-02 and T1-01 in one: every call's result is the ledger's (for type1, with the kernel checks the ledger
+    // leaves out applied around it); a call a listener issued must also succeed.
+    private static void CheckLegality(StepContext context, ContainerState c, IReadOnlyList<DmaMapping> before, int firstCall)
     {
         var ledger = new Type1Ledger(c.Backend.Traits, before);
-        foreach (var call in calls)
+        for (int i = firstCall; i < c.Backend.Calls.Count; i++)
         {
-            var expected = ledger.Apply(call.Operation);
+            var call = c.Backend.Calls[i];
+            var expected = c.Backend.Type1 is null ? ledger.Apply(call.Operation) : ExpectedType1Result(c.Backend, ref ledger, call.Operation, c.Backend.Type1Calls[i]);
             context.Invariants.Expect(expected == call.Result,
                 () => $"{c.Name}: {call.Operation} returned {call.Result}; the type1 rules give {expected}");
-            context.Invariants.Expect(context.Raw.HasValue || call.Result.Succeeded || c.Listener?.Listener is NaiveVfioListener,
+            context.Invariants.Expect(context.Raw.HasValue || call.Result.Succeeded || c.Listener?.Listener is NaiveVfioListener || IsHostRefusal(call.Result),
                 () => $"{c.Name}: the listener issued an illegal ioctl: {call}");
         }
     }
@@ -334,16 +351,16 @@ public sealed partial class ScenarioRunner
                 () => context.Raw is { } r2 ? $"size {ScenarioNumbers.Format(r2.Size)}, expected {ScenarioNumbers.Format(size)}" : "size expected, but the step made no raw call");
         }
 
-        foreach (var t in e.Translations)
+        foreach (var t in e.Translations.Where(t => !t.OfPageTable))
         {
-            if (!_containers.TryGetValue(t.Container, out var c))
+            if (!_containers.TryGetValue(t.Target, out var c))
             {
-                verdict.Expect(false, () => $"translation of 0x{t.Iova:x}: no container named '{t.Container}'");
+                verdict.Expect(false, () => $"translation of 0x{t.Iova:x}: no container named '{t.Target}'");
                 continue;
             }
 
             string? actual = DmaVisibilityOracle.Lookup(c.Backend.Mappings, t.Iova)?.ToString();
-            verdict.Expect(actual == t.To, () => $"{t.Container}: IOVA 0x{t.Iova:x} translates to {actual ?? "nothing"}, expected {t.To ?? "nothing"}");
+            verdict.Expect(actual == t.To, () => $"{t.Target}: IOVA 0x{t.Iova:x} translates to {actual ?? "nothing"}, expected {t.To ?? "nothing"}");
         }
 
         foreach (var (name, count) in e.Ioctls)
@@ -386,11 +403,11 @@ public sealed partial class ScenarioRunner
     private sealed record ListenerState(string Name, IMemoryListener Listener, DmaOptions Options);
 
     /// <summary>A container: the model backend, the port its listener drives, and where it is attached.</summary>
-    private sealed class ContainerState(string name, MappingSetBackend backend, Port port)
+    private sealed class ContainerState(string name, ScenarioContainer backend, Port port)
     {
         public string Name { get; } = name;
 
-        public MappingSetBackend Backend { get; } = backend;
+        public ScenarioContainer Backend { get; } = backend;
 
         public Port Port { get; } = port;
 
@@ -408,7 +425,7 @@ public sealed partial class ScenarioRunner
 
     /// <summary>The backend as a listener sees it. The naive listener cannot forget a container, so after an unplug
     /// its calls stop here instead of reaching a container that no longer belongs to a device.</summary>
-    private sealed class Port(MappingSetBackend backend) : IDmaBackend
+    private sealed class Port(ScenarioContainer backend) : IDmaBackend
     {
         public bool Attached { get; set; } = true;
 

@@ -17,7 +17,8 @@ namespace Verify.Harness.Scenarios;
 /// and the invariants the property suites check: after every commit the render equals the oracle's painting at
 /// every range and placement boundary and the topology diff is the oracle's (FV-01, TD-01..04); an explicit view
 /// is accepted exactly when the oracle calls it valid and simplifies as the oracle does (FV-02..04); the DMA
-/// invariants of every container are in the DMA part of this class.
+/// invariants of every container, the type1 checks and accounting of every process, and the page-table invariants
+/// are in the DMA, Type1 and PageTables parts of this class.
 /// </summary>
 /// <remarks>Not thread-safe; one runner runs one scenario. Kernel errors of raw MAP/UNMAP steps are results, not
 /// failures; a step that cannot run (an undefined region, no tree yet) stops the replay.</remarks>
@@ -85,6 +86,8 @@ public sealed partial class ScenarioRunner
         }
 
         EndDmaStep(context);
+        CheckAccounting(context.Invariants);
+        CheckPageTables(context.Invariants);
         if (context.Lines.Count > 0)
         {
             result = string.Join("\n", context.Lines.Prepend(result));
@@ -163,6 +166,11 @@ public sealed partial class ScenarioRunner
         var old = View;
         context.OldView = old;
         _transaction++;
+        foreach (var r in view.Ranges.Where(r => r.Kind == RegionKind.RamDevice))
+        {
+            _host.MarkDeviceMemory(r.Region);
+        }
+
         BeforeTransaction(context);
         TopologyProperties.CheckTransition(context.Invariants, old, view, _transaction);
         var events = _topology.Commit(view);
@@ -203,6 +211,8 @@ public sealed partial class ScenarioRunner
         }
 
         CheckDmaExpectations(step, context, verdict);
+        CheckHostExpectations(e, verdict);
+        CheckPageTableExpectations(e, verdict);
     }
 
     private static PaintedPage? WithoutPriority(PaintedPage? page) => page is null ? null : page with { Priority = 0 };

@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
@@ -282,16 +285,77 @@ public sealed record ListenerStep(string Name, ListenerKind Listener, DmaOptions
         : string.Create(CultureInfo.InvariantCulture, $"listener {Name} coalescing {Granularity}{(Granularity == "fixed-granule" ? $" granule=0x{Granule:x}" : "")}");
 }
 
-/// <summary>Creates a container (a type1 container model) not yet attached to any listener.</summary>
+/// <summary>Creates a container not yet attached to any listener: a <see cref="Verify.IommuModel.Type1.Type1Container"/>
+/// in the process named by <see cref="Process"/>, or, when <see cref="DmaBackendTraits.UnmapMayBisect"/> is set, the
+/// split-capable <see cref="MappingSetBackend"/> (type1 can never cut a mapping, so that backend stays a separate model).</summary>
 /// <param name="Name">The container's name.</param>
-/// <param name="Backend">What it allows.</param>
+/// <param name="Backend">What it allows (bisect, unmap-all, entry limit).</param>
 public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : ScenarioStep
 {
+    /// <summary>The process a container belongs to when the step names none.</summary>
+    public const string DefaultProcess = "qemu";
+
     /// <inheritdoc/>
     public override string Kind => "container";
 
+    /// <summary>The process whose memory the container pins and charges (created unlimited on first use).</summary>
+    public string Process { get; init; } = DefaultProcess;
+
+    /// <summary>The type1 interface version (v2, what QEMU opens, unless the file says v1).</summary>
+    public Type1Version Version { get; init; } = Type1Version.V2;
+
+    /// <summary>How pins are charged to the process's <c>locked_vm</c>.</summary>
+    public AccountingMode Accounting { get; init; } = AccountingMode.PerMapping;
+
+    /// <summary>The alignment of every MAP and UNMAP; null for the largest granule of <see cref="Domains"/> (4 KiB
+    /// without domains).</summary>
+    public ulong? PageSize { get; init; }
+
+    /// <summary>One page-table format per IOMMU domain; none is an mdev-only container, which pins nothing at MAP
+    /// time and accepts any IOVA (the kernel's IOVA list is empty).</summary>
+    public ImmutableArray<PageTableFormat> Domains { get; init; } = [];
+
+    /// <summary>Whether the step creates a type1 container (everything but <c>bisect: true</c>).</summary>
+    public bool IsType1 => !Backend.UnmapMayBisect;
+
+    /// <summary>The type1 variant the step asks for: entry limit from <see cref="Backend"/>, the valid IOVA range
+    /// the domains' aperture allows (the whole space without domains).</summary>
+    /// <returns>The options.</returns>
+    public Type1Options ToType1Options()
+    {
+        ulong page = PageSize ?? (Domains.IsEmpty ? 0x1000 : Domains.Max(d => d.Granule));
+        UInt128 aperture = Domains.IsEmpty ? AddressSpace.End : Domains.Min(d => (UInt128)d.AddressLimit);
+        return Type1Options.Default with
+        {
+            Version = Version,
+            Accounting = Accounting,
+            DmaEntryLimit = Backend.EntryLimit,
+            MinPageSize = page,
+            ValidIovaRanges = [AddressRange.FromBounds(0, aperture)],
+        };
+    }
+
     /// <inheritdoc/>
-    public override string ToString() => $"container {Name}{(Backend.UnmapMayBisect ? " (bisect)" : "")}";
+    public bool Equals(ContainerStep? other) =>
+        other is not null && Name == other.Name && Backend == other.Backend && Process == other.Process && Version == other.Version
+        && Accounting == other.Accounting && PageSize == other.PageSize && Domains.SequenceEqual(other.Domains)
+        && Expect == other.Expect && Note == other.Note;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Name, Backend, Process, Version, Accounting);
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        if (!IsType1)
+        {
+            return $"container {Name} (bisect)";
+        }
+
+        string domains = Domains.IsEmpty ? "no domain" : "domains " + string.Join(",", Domains.Select(d => d.Name));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"container {Name} type1 {Version.ToString().ToLowerInvariant()} {ScenarioReader.AccountingName(Accounting)} in {Process}, {domains}");
+    }
 }
 
 /// <summary>Attaches a container to a listener (a device hotplugged): the listener replays the current view into it.</summary>

@@ -2,6 +2,9 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
@@ -153,9 +156,13 @@ public static class ScenarioWriter
                 }
 
                 break;
-            case ContainerStep s:
+            case ProcessStep s:
                 w.WriteString("name", s.Name);
-                WriteTraits(w, s.Backend);
+                if (s.Rlimit is { } rlimit) { Number(w, "rlimit", rlimit); }
+                if (s.CapIpcLock) { w.WriteBoolean("cap-ipc-lock", true); }
+                break;
+            case ContainerStep s:
+                WriteContainer(w, s);
                 break;
             case HotplugStep s:
                 w.WriteString("container", s.Container);
@@ -179,6 +186,31 @@ public static class ScenarioWriter
                 break;
             case UnmapAllStep s:
                 w.WriteString("container", s.Container);
+                break;
+            case PageTableStep s:
+                WritePageTable(w, s);
+                break;
+            case PageTableMapStep s:
+                w.WriteString("table", s.Table);
+                Number(w, "iova", s.Iova);
+                Number(w, "paddr", s.Paddr);
+                Number(w, "size", s.Size);
+                if (s.Protection != Protection.ReadWrite) { w.WriteString("prot", NameOf(ScenarioReader.Protections, s.Protection)); }
+                break;
+            case PageTableUnmapStep s:
+                w.WriteString("table", s.Table);
+                Number(w, "iova", s.Iova);
+                Number(w, "size", s.Size);
+                break;
+            case PageTableSyncStep s:
+                w.WriteString("table", s.Table);
+                break;
+            case PageTableFlushStep s:
+                w.WriteString("table", s.Table);
+                break;
+            case PageTableAccessStep s:
+                w.WriteString("table", s.Table);
+                Number(w, "iova", s.Iova);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(step), step, "has no scenario form");
@@ -253,6 +285,40 @@ public static class ScenarioWriter
         }
     }
 
+    private static void WriteContainer(Utf8JsonWriter w, ContainerStep s)
+    {
+        w.WriteString("name", s.Name);
+        WriteTraits(w, s.Backend);
+        if (!s.IsType1)
+        {
+            return;
+        }
+
+        if (s.Process != ContainerStep.DefaultProcess) { w.WriteString("process", s.Process); }
+        if (s.Version != Type1Version.V2) { w.WriteString("version", NameOf(ScenarioReader.Versions, s.Version)); }
+        if (s.Accounting != AccountingMode.PerMapping) { w.WriteString("accounting", ScenarioReader.AccountingName(s.Accounting)); }
+        if (s.PageSize is { } page) { Number(w, "page-size", page); }
+        if (!s.Domains.IsEmpty) { Strings(w, "domains", s.Domains.Select(d => d.Name)); }
+    }
+
+    private static void WritePageTable(Utf8JsonWriter w, PageTableStep s)
+    {
+        var o = s.Options;
+        var d = PageTableOptions.Default;
+        w.WriteString("name", s.Name);
+        w.WriteString("format", o.Format.Name);
+        if (o.Split != d.Split) { w.WriteString("split", NameOf(ScenarioReader.SplitPolicies, o.Split)); }
+        if (o.LiveLeaf != d.LiveLeaf) { w.WriteString("live-leaf", NameOf(ScenarioReader.LiveLeafPolicies, o.LiveLeaf)); }
+        if (o.SubTable != d.SubTable) { w.WriteString("sub-table", NameOf(ScenarioReader.SubTablePolicies, o.SubTable)); }
+        if (o.Invalidation != d.Invalidation) { w.WriteString("invalidation", NameOf(ScenarioReader.InvalidationModes, o.Invalidation)); }
+        if (o.Flush != d.Flush) { w.WriteString("flush", NameOf(ScenarioReader.FlushModes, o.Flush)); }
+        if (o.WholeDomainThreshold != d.WholeDomainThreshold) { w.WriteNumber("threshold", o.WholeDomainThreshold); }
+        if (o.MaxTablePages is { } max) { w.WriteNumber("max-table-pages", max); }
+    }
+
+    private static string NameOf<T>(IReadOnlyDictionary<string, T> names, T value) =>
+        names.First(n => EqualityComparer<T>.Default.Equals(n.Value, value)).Key;
+
     private static void WriteTraits(Utf8JsonWriter w, DmaBackendTraits t)
     {
         if (t.UnmapMayBisect) { w.WriteBoolean("bisect", true); }
@@ -276,7 +342,7 @@ public static class ScenarioWriter
             foreach (var t in e.Translations)
             {
                 w.WriteStartObject();
-                w.WriteString("container", t.Container);
+                w.WriteString(t.OfPageTable ? "table" : "container", t.Target);
                 Number(w, "iova", t.Iova);
                 if (t.To is null) { w.WriteNull("to"); } else { w.WriteString("to", t.To); }
                 w.WriteEndObject();
@@ -304,6 +370,36 @@ public static class ScenarioWriter
             w.WriteStartObject("mappings");
             foreach (var (name, list) in e.Mappings) { Strings(w, name, list); }
             w.WriteEndObject();
+        }
+
+        PerName(w, "leaves", e.Leaves, (name, list) => Strings(w, name, list));
+        PerName(w, "stale", e.Stale, (name, list) => Strings(w, name, list));
+        PerName(w, "locked-vm", e.LockedVm, (name, bytes) => Number(w, name, bytes));
+        PerName(w, "pinned", e.Pinned, (name, pages) => w.WriteNumber(name, pages));
+        PerName(w, "memlock-limit", e.MemlockLimit, (name, rule) =>
+        {
+            w.WriteStartObject(name);
+            w.WriteString("rule", rule.Rule);
+            Number(w, "guest-ram", rule.GuestRam);
+            w.WriteNumber("vfio-devices", rule.VfioDevices);
+            w.WriteBoolean("viommu", rule.Viommu);
+            w.WriteEndObject();
+        });
+
+        w.WriteEndObject();
+    }
+
+    private static void PerName<T>(Utf8JsonWriter w, string field, IReadOnlyDictionary<string, T> values, Action<string, T> write)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartObject(field);
+        foreach (var (name, value) in values)
+        {
+            write(name, value);
         }
 
         w.WriteEndObject();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Verify.IommuModel.PageTables;
 using Verify.MemoryMap;
 
 namespace Verify.Harness.Scenarios;
@@ -35,8 +36,28 @@ public sealed record StepExpectations
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Mappings { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
 
+    /// <summary>Each page table's leaves after the step, as <see cref="PageTableLeaf.ToString"/> prints them.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<string>> Leaves { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
+
+    /// <summary>Each page table's IOTLB entries that no longer match the table after the step (what a device could
+    /// still use although the table says otherwise), as <see cref="ScenarioRunner"/> prints them.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<string>> Stale { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
+
+    /// <summary>Each process's <c>locked_vm</c> in bytes after the step (what its type1 containers charged).</summary>
+    public ImmutableSortedDictionary<string, UInt128> LockedVm { get; init; } = ImmutableSortedDictionary.Create<string, UInt128>(StringComparer.Ordinal);
+
+    /// <summary>Each process's pinned memory after the step, in distinct 4 KiB physical pages.</summary>
+    public ImmutableSortedDictionary<string, int> Pinned { get; init; } = ImmutableSortedDictionary.Create<string, int>(StringComparer.Ordinal);
+
+    /// <summary>Each process's <c>RLIMIT_MEMLOCK</c> must be what a management rule gives (so a file says where its
+    /// limit comes from).</summary>
+    public ImmutableSortedDictionary<string, MemlockRule> MemlockLimit { get; init; } = ImmutableSortedDictionary.Create<string, MemlockRule>(StringComparer.Ordinal);
+
     /// <summary>Whether nothing is recorded.</summary>
-    public bool IsEmpty => Ranges is null && Errno is null && Size is null && Translations.IsEmpty && Ioctls.IsEmpty && Collateral.IsEmpty && Mappings.IsEmpty;
+    public bool IsEmpty => Ranges is null && Errno is null && Size is null && Translations.IsEmpty && Ioctls.IsEmpty && Collateral.IsEmpty && Mappings.IsEmpty
+        && Leaves.IsEmpty && Stale.IsEmpty && LockedVm.IsEmpty && Pinned.IsEmpty && MemlockLimit.IsEmpty;
 
     /// <inheritdoc/>
     public bool Equals(StepExpectations? other) =>
@@ -47,19 +68,53 @@ public sealed record StepExpectations
         && Translations.SequenceEqual(other.Translations)
         && Ioctls.SequenceEqual(other.Ioctls)
         && Collateral.SequenceEqual(other.Collateral)
-        && Mappings.Count == other.Mappings.Count
-        && Mappings.All(m => other.Mappings.TryGetValue(m.Key, out var o) && o.SequenceEqual(m.Value));
+        && SameLists(Mappings, other.Mappings)
+        && SameLists(Leaves, other.Leaves)
+        && SameLists(Stale, other.Stale)
+        && LockedVm.SequenceEqual(other.LockedVm)
+        && Pinned.SequenceEqual(other.Pinned)
+        && MemlockLimit.SequenceEqual(other.MemlockLimit);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Errno, Size, Translations.Length, Ioctls.Count);
+
+    private static bool SameLists(ImmutableSortedDictionary<string, ImmutableArray<string>> a, ImmutableSortedDictionary<string, ImmutableArray<string>> b) =>
+        a.Count == b.Count && a.All(m => b.TryGetValue(m.Key, out var o) && o.SequenceEqual(m.Value));
 
     private static bool Same(ImmutableArray<string>? a, ImmutableArray<string>? b) =>
         a is null ? b is null : b is not null && a.Value.SequenceEqual(b.Value);
 }
 
-/// <summary>What one IOVA of one container must translate to.</summary>
-/// <param name="Container">The container.</param>
+/// <summary>What one IOVA of one container, or of one page table, must translate to.</summary>
+/// <param name="Target">The container, or the page table when <see cref="OfPageTable"/> is set.</param>
 /// <param name="Iova">The address.</param>
-/// <param name="To">The translation as <see cref="MemoryMap.Dma.DmaTranslation.ToString"/> prints it
-/// (<c>pc.ram@0xe8000 rw</c>), or null for "nothing mapped".</param>
-public sealed record TranslationExpectation(string Container, ulong Iova, string? To);
+/// <param name="To">The translation as <see cref="MemoryMap.Dma.DmaTranslation.ToString"/> prints it for a container
+/// (<c>pc.ram@0xe8000 rw</c>) or <see cref="Translation.ToString"/> for a page table (<c>0x200000 rw</c>), or null for
+/// "nothing mapped".</param>
+public sealed record TranslationExpectation(string Target, ulong Iova, string? To)
+{
+    /// <summary>Whether <see cref="Target"/> names a page table (JSON <c>table</c>) rather than a container.</summary>
+    public bool OfPageTable { get; init; }
+}
+
+/// <summary>A management stack's rule for a process's <c>RLIMIT_MEMLOCK</c> (<see cref="IommuModel.Host.MemlockLimit"/>).</summary>
+/// <param name="Rule"><c>libvirt</c> (factor x RAM + 1 GiB, factor = devices under a vIOMMU) or <c>libvirt-legacy</c>
+/// (RAM + 1 GiB).</param>
+/// <param name="GuestRam">Guest RAM in bytes.</param>
+/// <param name="VfioDevices">Assigned VFIO devices.</param>
+/// <param name="Viommu">Whether the guest has a vIOMMU.</param>
+public sealed record MemlockRule(string Rule, ulong GuestRam, int VfioDevices, bool Viommu)
+{
+    /// <summary>The rules a file can name.</summary>
+    public static ImmutableArray<string> Rules { get; } = ["libvirt", "libvirt-legacy"];
+
+    /// <summary>The limit the rule gives.</summary>
+    /// <returns>Bytes.</returns>
+    public ulong Limit() => Rule == "libvirt-legacy"
+        ? IommuModel.Host.MemlockLimit.LibvirtLegacy(GuestRam)
+        : IommuModel.Host.MemlockLimit.Libvirt(GuestRam, VfioDevices, Viommu);
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Rule} for {ScenarioNumbers.Format(GuestRam)} RAM, {VfioDevices} device(s){(Viommu ? ", vIOMMU" : "")}");
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using Verify.Harness.Running;
+using Verify.IommuModel.PageTables;
+using Verify.MemoryMap.Dma;
+using Verify.Oracle.PageTables;
+
+namespace Verify.Harness.Scenarios;
+
+/// <summary>
+/// The page-table part of the runner: standalone IOMMU page tables with their IOTLBs, each with a pending gather
+/// that <c>pt-unmap</c> fills and <c>pt-sync</c> sends. After every page-table step the table must hold the leaves
+/// the page-by-page <see cref="PageTableOracle"/> holds and a map or unmap must return what it returns (PT-01, PT-04);
+/// after a strict <c>pt-sync</c> or a <c>pt-flush</c> no IOTLB entry may disagree with the table (PT-05, the
+/// over-unmapped tail of a large leaf included).
+/// </summary>
+public sealed partial class ScenarioRunner
+{
+    private readonly Dictionary<string, TableState> _tables = new(StringComparer.Ordinal);
+
+    private string RunPageTable(ScenarioStep step, StepContext context)
+    {
+        switch (step)
+        {
+            case PageTableStep s:
+                if (_tables.ContainsKey(s.Name))
+                {
+                    throw new StepException($"a page table named '{s.Name}' exists already");
+                }
+
+                // The oracle knows no table-page budget, so a table with one is checked by its expectations only.
+                var oracle = s.Options.MaxTablePages is null ? new PageTableOracle(s.Options) : null;
+                _tables.Add(s.Name, new TableState(s.Name, new IoPageTable(s.Options), new UnmapGather(), oracle));
+                return "created, empty";
+            case PageTableMapStep s:
+            {
+                var t = TableNamed(s.Table);
+                var result = t.Table.Map(s.Iova, s.Paddr, s.Size, s.Protection);
+                context.Raw = result.Succeeded ? DmaResult.Ok(result.Mapped) : DmaResult.Fail(result.Error);
+                if (t.Oracle?.Map(s.Iova, s.Paddr, s.Size, s.Protection) is { } expected)
+                {
+                    context.Invariants.Expect(expected == result, () => $"{t.Name}: map returned {result}, the oracle gives {expected}");
+                }
+
+                return $"{result}; {Describe(t)}";
+            }
+
+            case PageTableUnmapStep s:
+            {
+                var t = TableNamed(s.Table);
+                ulong removed = t.Table.Unmap(s.Iova, s.Size, t.Pending);
+                context.Raw = DmaResult.Ok(removed);
+                if (t.Oracle?.Unmap(s.Iova, s.Size) is { } expected)
+                {
+                    context.Invariants.Expect(expected.Returned == removed,
+                        () => $"{t.Name}: unmap returned {PageTableText.Size(removed)}, the {t.Table.Options.Split} policy gives {PageTableText.Size(expected.Returned)}");
+                }
+
+                return string.Create(CultureInfo.InvariantCulture, $"unmapped {PageTableText.Size(removed)}; pending {t.Pending}; {Describe(t)}");
+            }
+
+            case PageTableSyncStep s:
+            {
+                var t = TableNamed(s.Table);
+                long commands = t.Table.Iotlb.CommandCount;
+                t.Table.Sync(t.Pending);
+                if (t.Table.Options.Flush == FlushMode.Strict)
+                {
+                    CheckNoStale(context.Invariants, t);
+                }
+
+                return string.Create(CultureInfo.InvariantCulture, $"{t.Table.Iotlb.CommandCount - commands} invalidation command(s)");
+            }
+
+            case PageTableFlushStep s:
+            {
+                var t = TableNamed(s.Table);
+                long commands = t.Table.Iotlb.CommandCount;
+                t.Table.FlushQueue();
+                CheckNoStale(context.Invariants, t);
+                return string.Create(CultureInfo.InvariantCulture, $"{t.Table.Iotlb.CommandCount - commands} invalidation command(s)");
+            }
+
+            case PageTableAccessStep s:
+            {
+                var t = TableNamed(s.Table);
+                var got = t.Table.Iotlb.Access(s.Iova);
+                return $"the device gets {got?.ToString() ?? "a fault"}";
+            }
+
+            default:
+                throw new StepException($"the runner cannot run '{step.Kind}' steps");
+        }
+    }
+
+    // PT-01 after every step that touched a table: the model's leaves are the oracle's.
+    private void CheckPageTables(Verdict verdict)
+    {
+        foreach (var t in _tables.Values.Where(t => t.Oracle is not null))
+        {
+            var actual = t.Table.Leaves().Select(l => (l.Iova, l.Size, l.Pa, l.Protection)).ToList();
+            var expected = t.Oracle!.Leaves.Select(l => (l.Iova, l.Size, l.Pa, l.Protection)).ToList();
+            verdict.Expect(actual.SequenceEqual(expected),
+                () => $"{t.Name}: leaves\n  {string.Join("\n  ", t.Table.Leaves())}\nthe oracle holds\n  {string.Join("\n  ", t.Oracle.Leaves.Select(l => $"leaf iova=0x{l.Iova:x} pa=0x{l.Pa:x} size={PageTableText.Size(l.Size)} {PageTableText.Of(l.Protection)}"))}");
+        }
+    }
+
+    private void CheckPageTableExpectations(StepExpectations e, Verdict verdict)
+    {
+        foreach (var t in e.Translations.Where(t => t.OfPageTable))
+        {
+            string? actual = _tables.TryGetValue(t.Target, out var table) ? table.Table.Translate(t.Iova)?.ToString() : "no such table";
+            verdict.Expect(actual == t.To, () => $"{t.Target}: IOVA 0x{t.Iova:x} translates to {actual ?? "nothing"}, expected {t.To ?? "nothing"}");
+        }
+
+        foreach (var (name, leaves) in e.Leaves)
+        {
+            var actual = _tables.TryGetValue(name, out var t) ? t.Table.Leaves().Select(l => l.ToString()).ToList() : null;
+            verdict.Expect(actual is not null && actual.SequenceEqual(leaves),
+                () => actual is null ? $"leaves: no page table named '{name}'" : $"{name}: leaves\n  {string.Join("\n  ", actual)}\nexpected\n  {string.Join("\n  ", leaves)}");
+        }
+
+        foreach (var (name, stale) in e.Stale)
+        {
+            var actual = _tables.TryGetValue(name, out var t) ? StaleEntries(t.Table) : null;
+            verdict.Expect(actual is not null && actual.SequenceEqual(stale),
+                () => actual is null ? $"stale: no page table named '{name}'" : $"{name}: stale IOTLB entries\n  {string.Join("\n  ", actual)}\nexpected\n  {string.Join("\n  ", stale)}");
+        }
+    }
+
+    private static void CheckNoStale(Verdict verdict, TableState t)
+    {
+        var stale = StaleEntries(t.Table);
+        verdict.Expect(stale.Count == 0, () => $"{t.Name}: after the sync the IOTLB still holds {string.Join("; ", stale)}");
+    }
+
+    /// <summary>IOTLB leaf entries whose translation is not the table's any more, in IOVA order, as
+    /// <c>iova=0x200000 -> 0x40200000 rw (from a 2M leaf), table: nothing</c>.</summary>
+    private static List<string> StaleEntries(IoPageTable table) =>
+    [
+        .. table.Iotlb.CachedLeaves
+            .Where(l => table.Translate(l.Iova) != new Translation(l.Pa, l.Protection))
+            .OrderBy(l => l.Iova)
+            .Select(l => $"iova=0x{l.Iova:x} -> 0x{l.Pa:x} {PageTableText.Of(l.Protection)} (from a {PageTableText.Size(l.LeafSize)} leaf), table: {table.Translate(l.Iova)?.ToString() ?? "nothing"}"),
+    ];
+
+    private static string Describe(TableState t) =>
+        string.Create(CultureInfo.InvariantCulture, $"{t.Table.Leaves().Count} leaves, {t.Table.TablePageCount} table pages");
+
+    private TableState TableNamed(string name) =>
+        _tables.TryGetValue(name, out var t) ? t : throw new StepException($"no page table named '{name}'; create it with a 'page-table' step");
+
+    /// <summary>A standalone page table, the gather its unmaps fill until a sync, and the oracle it is checked against.</summary>
+    private sealed record TableState(string Name, IoPageTable Table, UnmapGather Pending, PageTableOracle? Oracle);
+}
