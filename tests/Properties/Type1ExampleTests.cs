@@ -24,20 +24,24 @@ public class Type1ExampleTests(ITestOutputHelper output)
     {
         { "T1-01", Type1Bug.BisectUnderV2, "the oracle EINVAL" },
         { "T1-04", Type1Bug.UnpinBeforeSync, "without domain0's unmap then sync before it" },
+        { "T1-03", Type1Bug.ChargesReservedPfns, "locked_vm is 0x" },
+        { "T1-06", Type1Bug.PinWithoutReference, "external pins are" },
+        { "T1-06", Type1Bug.UnmapIgnoresExternalPins, "called back 0 times" },
+        { "T1-07", Type1Bug.MigratesPinnedPages, "migrated" },
     };
 
     [Theory]
     [MemberData(nameof(KnownBugs))]
     public void Property_DeliberatelyBrokenContainer_CaughtNamingTheBrokenRule(string id, Type1Bug bug, string expected)
     {
-        var property = id == "T1-01" ? Type1Properties.ResultsAgreeWithOracle(bug) : Type1Properties.NeverUnpinnedWhileReachable(bug);
+        var property = Type1Properties.WithBug(id, bug);
 
         var outcome = PropertyRunner.Run(property, PropertyBudget.Default with { StartSeed = 20261121 });
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Report);
         Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s*1\. MAP ", outcome.Counterexample!);
+        Assert.Matches(@"(?m)^\s*1\. (MAP|DEVICE) ", outcome.Counterexample!);
     }
 
     [Fact]
@@ -205,10 +209,153 @@ public class Type1ExampleTests(ITestOutputHelper output)
     private static FlatRange Ram(ulong start, ulong size, ulong offset, byte dirty = 0) =>
         new(new AddressRange(start, size), "ram", RegionKind.Ram, offset, DirtyLogMask: dirty);
 
-    private static Type1Container NewContainer(Type1Options options)
+    [Fact]
+    public void PinPages_TwiceThenUnpinOnce_PageStaysPinnedWithOneReference()
+    {
+        var container = NewContainer(Type1Options.Default, domains: 0);
+        Assert.Equal(Errno.None, container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll));
+        Assert.True(container.MapDma(Type1MapFlags.Read | Type1MapFlags.Write, TwoM, Hva, TwoM).Succeeded); // [0x200000, 0x400000)
+
+        // The mdev tracking table (SEMANTICS.md 5.4): every lookup is answered, only the first one pins.
+        var first = container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read);  // [0x200000, 0x201000)
+        var second = container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read);
+        Assert.Equal(FourK, container.Host.LockedVm);                           // no domain: the first pin charges, the second does not
+        var unpinned = container.UnpinPages("vgpu0", TwoM, 1);
+
+        Assert.Equal<ulong>([0x1_0000_0000UL], first.Pfns);
+        Assert.Equal(first, second);
+        Assert.Equal(new(Errno.None, FourK), unpinned);
+        Assert.Equal([new Type1ExternalPin(TwoM, 0x1_0000_0000, 1)], container.ExternalPins);
+        Assert.Equal(1, container.Host.PinCount(0x1_0000_0000));
+        Assert.Equal(FourK, container.Host.LockedVm);
+        Assert.True(container.UnpinPages("vgpu0", TwoM, 1).Succeeded);
+        Assert.Equal(0, container.Host.PinCount(0x1_0000_0000));
+        Assert.Equal(0UL, container.Host.LockedVm);
+    }
+
+    [Fact]
+    public void PinPages_WithADomain_PinsAgainButChargesNothing()
+    {
+        var container = NewContainer(Type1Options.Default);
+        container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll);
+        container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM); // [0x200000, 0x400000)
+
+        Assert.True(container.PinPages("vgpu0", TwoM, 2, Type1MapFlags.Read).Succeeded);
+
+        Assert.Equal(2, container.Host.PinCount(0x1_0000_0000));
+        Assert.Equal(TwoM, container.Host.LockedVm);
+    }
+
+    [Theory]
+    [InlineData(512, Errno.None)]
+    [InlineData(513, Errno.E2BIG)]
+    [InlineData(0, Errno.EINVAL)]
+    public void PinPages_PageCountAtTheLimit_512PinsAnd513IsE2big(int npage, Errno expected)
+    {
+        var container = NewContainer(Type1Options.Default, domains: 0);
+        container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll);
+        container.MapDma(Type1MapFlags.Read, 0, Hva, 4 * TwoM); // [0, 0x800000)
+
+        var result = container.PinPages("vgpu0", 0, npage, Type1MapFlags.Read);
+
+        Assert.Equal(expected, result.Error);
+        Assert.Equal(expected == Errno.None ? npage : 0, result.Pfns.Length);
+    }
+
+    [Fact]
+    public void PinPages_V1Container_Eacces()
+    {
+        var container = NewContainer(Type1Options.Default with { Version = Type1Version.V1 });
+        container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll);
+        container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM); // [0x200000, 0x400000)
+
+        Assert.Equal(Errno.EACCES, container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read).Error);
+        Assert.Equal(Errno.EACCES, container.UnpinPages("vgpu0", TwoM, 1).Error);
+    }
+
+    [Fact]
+    public void PinPages_AcrossTheMappingsEndOrBeyondItsRights_EinvalOrEpermAndTheCallsPagesUnwound()
+    {
+        var container = NewContainer(Type1Options.Default, domains: 0);
+        container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll);
+        container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM); // [0x200000, 0x400000)
+
+        Assert.Equal(Errno.EINVAL, container.PinPages("vgpu0", (2 * TwoM) - FourK, 2, Type1MapFlags.Read).Error); // [0x3ff000, 0x401000)
+        Assert.Equal(Errno.EPERM, container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Write).Error);
+        Assert.Equal(Errno.EINVAL, container.PinPages("vgpu1", TwoM, 1, Type1MapFlags.Read).Error);            // not registered
+        Assert.Empty(container.ExternalPins);
+        Assert.Empty(container.Host.PinnedRuns);
+        Assert.Equal(0UL, container.Host.LockedVm);
+    }
+
+    [Fact]
+    public void PinPages_AfterVaddrUnmap_EbusyUntilVaddrMapRestoresIt()
+    {
+        var container = NewContainer(Type1Options.Default);
+        container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll);
+        container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM); // [0x200000, 0x400000)
+        var translation = container.Domains[0].Translate(TwoM);
+
+        Assert.Equal(new(Errno.None, TwoM), container.UnmapDma(Type1UnmapFlags.Vaddr, TwoM, TwoM));
+        Assert.Equal(Errno.EBUSY, container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read).Error);
+        Assert.Equal(Errno.EINVAL, container.UnmapDma(Type1UnmapFlags.Vaddr | Type1UnmapFlags.All, 0, 0).Error);  // already invalid
+        Assert.Equal(translation, container.Domains[0].Translate(TwoM));
+        Assert.Equal(TwoM, container.Host.LockedVm);
+        Assert.Equal(Errno.EINVAL, container.MapDma(Type1MapFlags.Vaddr | Type1MapFlags.Read, TwoM, Hva, TwoM).Error);
+        Assert.Equal(Errno.EINVAL, container.MapDma(Type1MapFlags.Vaddr, TwoM, Hva, TwoM - FourK).Error);      // [0x200000, 0x3ff000)
+        Assert.Equal(Errno.ENOENT, container.MapDma(Type1MapFlags.Vaddr, 4 * TwoM, Hva, TwoM).Error);          // [0x800000, 0xa00000)
+        Assert.Equal(new(Errno.None, TwoM), container.MapDma(Type1MapFlags.Vaddr, TwoM, Hva + TwoM, TwoM));
+        Assert.Equal(Hva + TwoM, container.Type1Mappings[0].Vaddr);
+        Assert.True(container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read).Succeeded);
+    }
+
+    [Theory]
+    [InlineData(Type1DeviceCallback.UnpinsAll, 1, false)]
+    [InlineData(Type1DeviceCallback.UnpinsOnePage, 11, false)]
+    [InlineData(Type1DeviceCallback.UnpinsOnePage, 12, true)]
+    [InlineData(Type1DeviceCallback.UnpinsNothing, 1, true)]
+    public void UnmapDma_ExternalPinsHeld_CallsBackAndRetriesAndThe11thRetryIsTheKernelBug(Type1DeviceCallback callback, int pages, bool fatal)
+    {
+        var container = NewContainer(Type1Options.Default, domains: 0);
+        container.RegisterDevice("vgpu0", callback);
+        container.MapDma(Type1MapFlags.Read, TwoM, Hva, TwoM); // [0x200000, 0x400000)
+        container.PinPages("vgpu0", TwoM, pages, Type1MapFlags.Read);
+
+        var result = container.UnmapDma(Type1UnmapFlags.None, TwoM, TwoM);
+
+        int rounds = container.Steps.Count(s => s.Kind == Type1StepKind.DeviceCallback);
+        Assert.Equal(fatal, result.KernelBug);
+        Assert.Equal(fatal ? 11 : Math.Min(pages, 11), rounds);
+        Assert.Equal(fatal ? new Type1KernelBug(TwoM, TwoM, 11) : null, container.KernelBug);
+        Assert.Equal(fatal ? Type1Result.Bug : new(Errno.None, TwoM), result);
+        Assert.Equal(fatal, container.MapDma(Type1MapFlags.Read, 0, Hva, FourK).KernelBug); // a dead container refuses every call
+        Assert.Equal(fatal, Record.Exception(() => container.UnmapAll()) is InvalidOperationException);
+    }
+
+    [Fact]
+    public void Migrate_PinnedPageRefusedUnpinnedPageMovedAndRetired()
+    {
+        var host = new HostMemory();
+        host.AddVirtualRange(Hva, TwoM, 0x1_0000_0000); // hva [0x7f00_0000_0000, +2M) -> hpa [4 GiB, +2M)
+        Assert.Equal(Errno.None, host.Pin(Hva, FourK, AccountingMode.PerMapping, out _));
+
+        Assert.Equal(Errno.EBUSY, host.Migrate(Hva, FourK, 0x40_0000_0000));
+        Assert.Equal(Errno.None, host.Migrate(Hva + FourK, FourK, 0x40_0000_0000));
+        Assert.Equal(Errno.EFAULT, host.Migrate(Hva + TwoM, FourK, 0x40_0010_0000));
+
+        Assert.True(host.Resolve(Hva + FourK, FourK, out var moved));
+        Assert.Equal(0x40_0000_0000UL, moved[0].Hpa);
+        Assert.True(host.IsRetired(0x1_0000_1000));
+        Assert.False(host.IsRetired(0x1_0000_0000));
+        Assert.Equal(3, host.VirtualRuns.Count);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => host.Migrate(Hva + (2 * FourK), FourK, 0x1_0000_0000));
+        Assert.Equal("newHpa", ex.ParamName);
+    }
+
+    private static Type1Container NewContainer(Type1Options options, int domains = 1)
     {
         var host = new HostMemory();
         host.AddVirtualRange(Hva, 4 * TwoM, 0x1_0000_0000); // hva [0x7f00_0000_0000, +8M) -> hpa [4 GiB, +8M)
-        return new Type1Container("c", options, host, RamBlocks.Empty, [PageTableOptions.Default]);
+        return new Type1Container("c", options, host, RamBlocks.Empty, Enumerable.Repeat(PageTableOptions.Default, domains));
     }
 }

@@ -19,4 +19,10 @@ public class Type1PropertyTests(ITestOutputHelper output)
 
     [Fact]
     public void P_T1_05_CloseReturnsEveryPinAndCharge() => PropertyAssert.Holds(PropertyCatalogue.Get("T1-05"), output.WriteLine);
+
+    [Fact]
+    public void P_T1_06_MdevPinsReferenceAndUnmapRetries() => PropertyAssert.Holds(PropertyCatalogue.Get("T1-06"), output.WriteLine);
+
+    [Fact]
+    public void P_T1_07_NoPinnedPageMigrates() => PropertyAssert.Holds(PropertyCatalogue.Get("T1-07"), output.WriteLine);
 }

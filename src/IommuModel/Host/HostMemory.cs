@@ -6,7 +6,9 @@ namespace Verify.IommuModel.Host;
 /// One host process as VFIO type1 sees it: host virtual ranges backed by host physical ranges, physical
 /// ranges that are reserved (another device's BAR: never refcounted, never charged), a pin count per
 /// physical byte, and the process's <c>locked_vm</c> checked against <c>RLIMIT_MEMLOCK</c> unless it has
-/// <c>CAP_IPC_LOCK</c> (SEMANTICS.md 5.3).
+/// <c>CAP_IPC_LOCK</c> (SEMANTICS.md 5.3). The host may migrate a page nobody pins to other physical memory
+/// (<see cref="Migrate"/>); the physical pages it left are remembered as retired, so a device translation that
+/// still reaches one is visible (<see cref="IsRetired"/>).
 /// </summary>
 /// <remarks>
 /// <para>Everything is kept as runs, never per page: pinning 1 TiB of one backed range is a handful of run
@@ -19,6 +21,7 @@ public sealed class HostMemory
     private readonly List<VirtualRun> _virtual = [];
     private readonly List<PhysicalRange> _reserved = [];
     private readonly List<PinRun> _pins = [];
+    private readonly List<PhysicalRange> _retired = [];
 
     /// <summary>Bytes charged to this process's <c>locked_vm</c>; never negative.</summary>
     public ulong LockedVm { get; private set; }
@@ -38,6 +41,13 @@ public sealed class HostMemory
     /// <summary>Physical runs with a non-zero pin count, ascending, disjoint; neighbours with the same count
     /// are merged, so two equal states print the same.</summary>
     public IReadOnlyList<PinRun> PinnedRuns => _pins;
+
+    /// <summary>Physical ranges a migration moved memory away from, oldest first: nothing should reach them any more.</summary>
+    public IReadOnlyList<PhysicalRange> RetiredRanges => _retired;
+
+    /// <summary>A deliberate break for demonstrations: <see cref="Migrate"/> moves pinned pages too. False in every
+    /// correct model.</summary>
+    public bool MigratesPinnedPages { get; init; }
 
     /// <summary>Backs <c>[hva, hva + size)</c> with <c>[hpa, hpa + size)</c> (an mmap of RAM, or of a BAR).</summary>
     /// <param name="hva">First host virtual address.</param>
@@ -72,6 +82,68 @@ public sealed class HostMemory
             $"should be a non-zero size that keeps 0x{hpa:x} below 2^64", nameof(size));
         _reserved.Add(new PhysicalRange(hpa, size));
     }
+
+    /// <summary>Moves <c>[hva, hva + size)</c> to <c>[newHpa, newHpa + size)</c> as THP compaction or NUMA
+    /// balancing does, unless a pin holds it (SEMANTICS.md 5.3: that is what pinning is for). The old physical
+    /// range becomes retired.</summary>
+    /// <param name="hva">First virtual address of the page(s).</param>
+    /// <param name="size">Bytes; non-zero.</param>
+    /// <param name="newHpa">Where the memory goes: fresh physical memory the caller picks.</param>
+    /// <returns><see cref="Errno.None"/>; <see cref="Errno.EFAULT"/> when one virtual run does not back the whole
+    /// range; <see cref="Errno.EINVAL"/> for reserved memory (MMIO does not move); <see cref="Errno.EBUSY"/> when
+    /// any byte is pinned. A refusal changes nothing.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An empty range, or a <paramref name="newHpa"/> range that
+    /// wraps or overlaps memory that backs, backed or is reserved.</exception>
+    /// <remarks>O(virtual runs + reserved + retired ranges): one run is split in at most three.</remarks>
+    public Errno Migrate(ulong hva, ulong size, ulong newHpa)
+    {
+        Preconditions.CheckArgumentRange(size > 0, size, "should be non-zero", nameof(size));
+        var target = new PhysicalRange(newHpa, size);
+        Preconditions.CheckArgumentRange(target.End <= (UInt128)1 << 64
+            && !_virtual.Any(r => Overlaps(target, new PhysicalRange(r.Hpa, r.Size)))
+            && !_reserved.Concat(_retired).Any(r => Overlaps(target, r)),
+            newHpa, $"[0x{newHpa:x}..0x{target.End:x}) should be fresh physical memory", nameof(newHpa));
+        UInt128 end = (UInt128)hva + size;
+        int i = _virtual.FindIndex(r => r.Hva <= hva && end <= r.End);
+        if (i < 0)
+        {
+            return Errno.EFAULT;
+        }
+
+        var run = _virtual[i];
+        ulong oldHpa = run.Hpa + (hva - run.Hva);
+        if (CutAtReserved(oldHpa, size).Any(s => s.Reserved))
+        {
+            return Errno.EINVAL;
+        }
+
+        if (!MigratesPinnedPages && PinnedBytes(oldHpa, size) != 0)
+        {
+            return Errno.EBUSY;
+        }
+
+        var pieces = new List<VirtualRun>();
+        if (hva > run.Hva)
+        {
+            pieces.Add(run with { Size = hva - run.Hva });
+        }
+
+        pieces.Add(new VirtualRun(hva, size, newHpa));
+        if (end < run.End)
+        {
+            pieces.Add(new VirtualRun((ulong)end, (ulong)(run.End - end), oldHpa + size));
+        }
+
+        _virtual.RemoveAt(i);
+        _virtual.InsertRange(i, pieces);
+        _retired.Add(new PhysicalRange(oldHpa, size));
+        return Errno.None;
+    }
+
+    /// <summary>Whether a migration moved memory away from the physical byte <paramref name="hpa"/>.</summary>
+    /// <param name="hpa">A physical address.</param>
+    /// <returns>Whether it lies in a retired range.</returns>
+    public bool IsRetired(ulong hpa) => _retired.Any(r => r.Contains(hpa));
 
     /// <summary>Whether the physical byte <paramref name="hpa"/> is reserved.</summary>
     /// <param name="hpa">A physical address.</param>
@@ -130,9 +202,25 @@ public sealed class HostMemory
     /// <param name="hva">First virtual address.</param>
     /// <param name="size">Bytes.</param>
     /// <param name="mode">How to charge.</param>
-    /// <param name="pinned">On success, the physical segments pinned (to hand back to <see cref="Unpin"/>).</param>
+    /// <param name="pinned">On success, the physical segments pinned (to hand back to <see cref="Unpin(IEnumerable{HostSegment}, AccountingMode)"/>).</param>
     /// <returns><see cref="Errno.None"/>, <see cref="Errno.EFAULT"/> or <see cref="Errno.ENOMEM"/>.</returns>
-    public Errno Pin(ulong hva, ulong size, AccountingMode mode, out ImmutableArray<HostSegment> pinned)
+    public Errno Pin(ulong hva, ulong size, AccountingMode mode, out ImmutableArray<HostSegment> pinned) =>
+        Pin(hva, size, mode, charge: true, chargeReserved: false, out pinned);
+
+    /// <summary>As <see cref="Pin(ulong, ulong, AccountingMode, out ImmutableArray{HostSegment})"/>, for a pin that
+    /// per-mapping accounting may not charge (an mdev pin in a container with an IOMMU domain, SEMANTICS.md 5.4).</summary>
+    /// <param name="hva">First virtual address.</param>
+    /// <param name="size">Bytes.</param>
+    /// <param name="mode">How to charge.</param>
+    /// <param name="charge">Whether <see cref="AccountingMode.PerMapping"/> charges these pins;
+    /// <see cref="AccountingMode.Shared"/> charges a page whenever its count leaves 0, whoever pins it.</param>
+    /// <param name="pinned">On success, the physical segments pinned.</param>
+    /// <returns><see cref="Errno.None"/>, <see cref="Errno.EFAULT"/> or <see cref="Errno.ENOMEM"/>.</returns>
+    public Errno Pin(ulong hva, ulong size, AccountingMode mode, bool charge, out ImmutableArray<HostSegment> pinned) =>
+        Pin(hva, size, mode, charge, chargeReserved: false, out pinned);
+
+    /// <summary>The pin, with the deliberate break <paramref name="chargeReserved"/> (reserved pfns charged as RAM).</summary>
+    internal Errno Pin(ulong hva, ulong size, AccountingMode mode, bool charge, bool chargeReserved, out ImmutableArray<HostSegment> pinned)
     {
         bool backed = Resolve(hva, size, out var segments);
         var done = new List<HostSegment>();
@@ -140,8 +228,8 @@ public sealed class HostMemory
         Errno error = Errno.None;
         foreach (var segment in segments)
         {
-            ulong charge = segment.Reserved ? 0 : mode == AccountingMode.PerMapping ? segment.Size : segment.Size - PinnedBytes(segment.Hpa, segment.Size);
-            if (!CapIpcLock && (UInt128)LockedVm + charge > RlimitMemlock)
+            ulong bytes = Charge(segment, mode, charge, chargeReserved);
+            if (!CapIpcLock && (UInt128)LockedVm + bytes > RlimitMemlock)
             {
                 error = Errno.ENOMEM;
                 break;
@@ -152,8 +240,8 @@ public sealed class HostMemory
                 AddPins(segment.Hpa, segment.Size, +1);
             }
 
-            LockedVm += charge;
-            charged += charge;
+            LockedVm += bytes;
+            charged += bytes;
             done.Add(segment);
         }
 
@@ -179,20 +267,49 @@ public sealed class HostMemory
         return Errno.None;
     }
 
-    /// <summary>Unpins segments a successful <see cref="Pin"/> returned and uncharges them the same way.</summary>
+    /// <summary>Unpins segments a successful <see cref="Pin(ulong, ulong, AccountingMode, out ImmutableArray{HostSegment})"/> returned and uncharges them the same way.</summary>
     /// <param name="segments">The pinned segments.</param>
     /// <param name="mode">The mode they were charged in.</param>
-    public void Unpin(IEnumerable<HostSegment> segments, AccountingMode mode)
+    public void Unpin(IEnumerable<HostSegment> segments, AccountingMode mode) => Unpin(segments, mode, charge: true, chargeReserved: false);
+
+    /// <summary>Unpins segments a successful <see cref="Pin(ulong, ulong, AccountingMode, bool, out ImmutableArray{HostSegment})"/>
+    /// returned, uncharging them as they were charged.</summary>
+    /// <param name="segments">The pinned segments.</param>
+    /// <param name="mode">The mode they were charged in.</param>
+    /// <param name="charge">Whether they were charged per mapping.</param>
+    public void Unpin(IEnumerable<HostSegment> segments, AccountingMode mode, bool charge) => Unpin(segments, mode, charge, chargeReserved: false);
+
+    /// <summary>The unpin, with the deliberate break <paramref name="chargeReserved"/>.</summary>
+    internal void Unpin(IEnumerable<HostSegment> segments, AccountingMode mode, bool charge, bool chargeReserved)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        foreach (var segment in segments.Where(s => !s.Reserved))
+        foreach (var segment in segments)
         {
-            AddPins(segment.Hpa, segment.Size, -1);
-            ulong uncharge = mode == AccountingMode.PerMapping ? segment.Size : segment.Size - PinnedBytes(segment.Hpa, segment.Size);
+            if (!segment.Reserved)
+            {
+                AddPins(segment.Hpa, segment.Size, -1);
+            }
+
+            ulong uncharge = Charge(segment, mode, charge, chargeReserved);
             Preconditions.CheckState(uncharge <= LockedVm, $"unpinning {segment} would make locked_vm negative");
             LockedVm -= uncharge;
         }
     }
+
+    /// <summary>Bytes a segment's pin charges (called before its count rises) or its unpin returns (called after its
+    /// count dropped): reserved memory nothing, per mapping everything, shared the bytes nobody else pins.</summary>
+    private ulong Charge(HostSegment segment, AccountingMode mode, bool charge, bool chargeReserved)
+    {
+        if (segment.Reserved)
+        {
+            return chargeReserved && (charge || mode == AccountingMode.Shared) ? segment.Size : 0;
+        }
+
+        return mode == AccountingMode.Shared ? segment.Size - PinnedBytes(segment.Hpa, segment.Size)
+            : charge ? segment.Size : 0;
+    }
+
+    private static bool Overlaps(PhysicalRange a, PhysicalRange b) => a.Hpa < b.End && b.Hpa < a.End;
 
     private IEnumerable<HostSegment> CutAtReserved(ulong pa, ulong length)
     {

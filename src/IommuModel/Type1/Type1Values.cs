@@ -17,8 +17,8 @@ public enum Type1MapFlags : uint
     /// <summary><c>VFIO_DMA_MAP_FLAG_WRITE</c>: the device may write.</summary>
     Write = 2,
 
-    /// <summary><c>VFIO_DMA_MAP_FLAG_VADDR</c>: the live-update pair; not modelled yet, refused with EINVAL
-    /// as a kernel without <c>VFIO_UPDATE_VADDR</c> refuses it.</summary>
+    /// <summary><c>VFIO_DMA_MAP_FLAG_VADDR</c>: the second half of the live-update pair; alone (no READ, no WRITE) it
+    /// gives an invalidated mapping of exactly the same iova and size a new vaddr.</summary>
     Vaddr = 4,
 }
 
@@ -35,7 +35,8 @@ public enum Type1UnmapFlags : uint
     /// <summary><c>VFIO_DMA_UNMAP_FLAG_ALL</c>: unmap everything; iova and size must be 0.</summary>
     All = 2,
 
-    /// <summary><c>VFIO_DMA_UNMAP_FLAG_VADDR</c>: not modelled yet, refused with EINVAL.</summary>
+    /// <summary><c>VFIO_DMA_UNMAP_FLAG_VADDR</c>: the first half of the live-update pair: the mappings keep their
+    /// translations and pins but their vaddr becomes invalid (may be combined with ALL).</summary>
     Vaddr = 4,
 }
 
@@ -46,6 +47,10 @@ public enum Type1UnmapFlags : uint
 /// <param name="Flags">READ and/or WRITE.</param>
 public readonly record struct Type1Mapping(ulong Iova, ulong Size, ulong Vaddr, Type1MapFlags Flags)
 {
+    /// <summary>Whether an UNMAP with VADDR invalidated the vaddr (translations and pins stay; external pins are
+    /// refused with EBUSY until a MAP with VADDR restores it).</summary>
+    public bool VaddrInvalid { get; init; }
+
     /// <summary>One past the last IOVA (may be 2^64).</summary>
     public UInt128 End => (UInt128)Iova + Size;
 
@@ -55,7 +60,7 @@ public readonly record struct Type1Mapping(ulong Iova, ulong Size, ulong Vaddr, 
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"iova=0x{Iova:x} vaddr=0x{Vaddr:x} size={PageTableText.Size(Size)} {PageTableText.Of(Protection)}");
+        $"iova=0x{Iova:x} vaddr=0x{Vaddr:x}{(VaddrInvalid ? " (invalid)" : "")} size={PageTableText.Size(Size)} {PageTableText.Of(Protection)}");
 }
 
 /// <summary>What a teardown or setup step did, in the order the container did it (so a property can check
@@ -76,11 +81,15 @@ public enum Type1StepKind
 
     /// <summary>Pages of a mapping were unpinned and uncharged.</summary>
     Unpin,
+
+    /// <summary>UNMAP_DMA met external pins in a mapping and called every registered device's <c>dma_unmap</c>
+    /// for it (the IOVA and size are the mapping's; the domain is the retry count on that mapping).</summary>
+    DeviceCallback,
 }
 
 /// <summary>One step a container took.</summary>
 /// <param name="Kind">What happened.</param>
-/// <param name="Domain">The domain index for domain steps, -1 otherwise.</param>
+/// <param name="Domain">The domain index for domain steps, the retry count on the mapping for a device callback, -1 otherwise.</param>
 /// <param name="Iova">First IOVA of the mapping concerned (0 for a sync).</param>
 /// <param name="Size">Its size (0 for a sync).</param>
 public readonly record struct Type1Step(Type1StepKind Kind, int Domain, ulong Iova, ulong Size)
@@ -88,6 +97,8 @@ public readonly record struct Type1Step(Type1StepKind Kind, int Domain, ulong Io
     /// <inheritdoc/>
     public override string ToString() => Kind == Type1StepKind.IotlbSync
         ? $"sync domain{Domain}"
+        : Kind == Type1StepKind.DeviceCallback
+        ? $"dma_unmap [0x{Iova:x}..0x{(UInt128)Iova + Size:x}) retry {Domain}"
         : $"{Kind}{(Domain >= 0 ? $" domain{Domain}" : "")} [0x{Iova:x}..0x{(UInt128)Iova + Size:x})";
 }
 

@@ -42,6 +42,46 @@ public sealed record DeviceAccessOp(ulong Iova) : Type1Op
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"DMA iova=0x{Iova:x}");
 }
 
+/// <summary><c>DEVICE vgpu0 dma_unmap=UnpinsAll</c>: an mdev registers with the container.</summary>
+/// <param name="Device">Its name.</param>
+/// <param name="Callback">What its <c>dma_unmap</c> does.</param>
+public sealed record RegisterDeviceOp(string Device, Type1DeviceCallback Callback) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"DEVICE {Device} dma_unmap={Callback}";
+}
+
+/// <summary><c>PIN vgpu0 iova=0x200000 npage=2 rw</c>: <c>vfio_pin_pages</c>.</summary>
+/// <param name="Device">The pinning device.</param>
+/// <param name="Iova">First page.</param>
+/// <param name="Npage">Pages (possibly 0 or past 512).</param>
+/// <param name="Prot">Rights asked.</param>
+public sealed record PinPagesOp(string Device, ulong Iova, int Npage, Type1MapFlags Prot) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"PIN {Device} iova=0x{Iova:x} npage={Npage} {Type1Script.Flags(Prot)}");
+}
+
+/// <summary><c>UNPIN vgpu0 iova=0x200000 npage=2</c>: <c>vfio_unpin_pages</c>.</summary>
+/// <param name="Device">The unpinning device.</param>
+/// <param name="Iova">First page.</param>
+/// <param name="Npage">Pages.</param>
+public sealed record UnpinPagesOp(string Device, ulong Iova, int Npage) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"UNPIN {Device} iova=0x{Iova:x} npage={Npage}");
+}
+
+/// <summary><c>MIGRATE hva=0x7f0000201000 to hpa=0x4000000000</c>: the host moves one page (refused when pinned).</summary>
+/// <param name="Hva">The page's virtual address.</param>
+/// <param name="NewHpa">Fresh physical memory it moves to.</param>
+public sealed record MigrateOp(ulong Hva, ulong NewHpa) : Type1Op
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"MIGRATE hva=0x{Hva:x} to hpa=0x{NewHpa:x}");
+}
+
 /// <summary>The host process a scenario runs in.</summary>
 /// <param name="VirtualRuns">Backed virtual ranges (RAM, aliases of RAM, an mmap of a BAR).</param>
 /// <param name="Reserved">Reserved physical ranges.</param>
@@ -50,10 +90,11 @@ public sealed record DeviceAccessOp(ulong Iova) : Type1Op
 public sealed record Type1HostSpec(ImmutableArray<VirtualRun> VirtualRuns, ImmutableArray<PhysicalRange> Reserved, ulong RlimitMemlock, bool CapIpcLock)
 {
     /// <summary>A fresh process with this memory.</summary>
+    /// <param name="migratesPinnedPages">The deliberate break <see cref="HostMemory.MigratesPinnedPages"/>.</param>
     /// <returns>The host model.</returns>
-    public HostMemory Build()
+    public HostMemory Build(bool migratesPinnedPages = false)
     {
-        var host = new HostMemory { RlimitMemlock = RlimitMemlock, CapIpcLock = CapIpcLock };
+        var host = new HostMemory { RlimitMemlock = RlimitMemlock, CapIpcLock = CapIpcLock, MigratesPinnedPages = migratesPinnedPages };
         foreach (var run in VirtualRuns)
         {
             host.AddVirtualRange(run.Hva, run.Size, run.Hpa);
@@ -109,16 +150,13 @@ public static class Type1Script
         Type1MapFlags.Read | Type1MapFlags.Write => "rw",
         Type1MapFlags.Read => "r",
         Type1MapFlags.Write => "w",
+        Type1MapFlags.Vaddr => "vaddr",
+        Type1MapFlags.None => "none",
         _ => $"flags=0x{(uint)flags:x}",
     };
 
-    /// <summary>Prints <c>ok</c>, <c>ok 2M</c> or the errno.</summary>
+    /// <summary>Prints <c>ok 0</c>, <c>ok 2M</c>, a pin's pfns, the errno or <c>kernel BUG</c>.</summary>
     /// <param name="result">A call's result, or null for a device access.</param>
     /// <returns>The text.</returns>
-    public static string Result(DmaResult? result) => result switch
-    {
-        null => "done",
-        { Succeeded: true, Size: var s } => s == 0 ? "ok 0" : $"ok {PageTableText.Size(s)}",
-        { Error: var e } => e.ToString(),
-    };
+    public static string Result(Type1Result? result) => result?.ToString() ?? "done";
 }

@@ -12,7 +12,10 @@ namespace Verify.Harness.Generators.Type1;
 /// <param name="Pins">Pinned physical runs.</param>
 /// <param name="LockedVm">The process's charge.</param>
 /// <param name="Leaves">Leaves per domain, in domain order.</param>
-public sealed record Type1Snapshot(IReadOnlyList<Type1Mapping> Mappings, IReadOnlyList<PinRun> Pins, ulong LockedVm, IReadOnlyList<IReadOnlyList<PageTableLeaf>> Leaves)
+/// <param name="ExternalPins">The external pin table with its reference counts.</param>
+/// <param name="VirtualRuns">The process's virtual -> physical backing (what a migration changes).</param>
+public sealed record Type1Snapshot(IReadOnlyList<Type1Mapping> Mappings, IReadOnlyList<PinRun> Pins, ulong LockedVm, IReadOnlyList<IReadOnlyList<PageTableLeaf>> Leaves,
+    IReadOnlyList<Type1ExternalPin> ExternalPins, IReadOnlyList<VirtualRun> VirtualRuns)
 {
     /// <summary>Takes a snapshot.</summary>
     /// <param name="container">The container.</param>
@@ -21,7 +24,7 @@ public sealed record Type1Snapshot(IReadOnlyList<Type1Mapping> Mappings, IReadOn
     {
         ArgumentNullException.ThrowIfNull(container);
         return new([.. container.Type1Mappings], [.. container.Host.PinnedRuns], container.Host.LockedVm,
-            [.. container.Domains.Select(d => (IReadOnlyList<PageTableLeaf>)[.. d.Leaves()])]);
+            [.. container.Domains.Select(d => (IReadOnlyList<PageTableLeaf>)[.. d.Leaves()])], container.ExternalPins, [.. container.Host.VirtualRuns]);
     }
 
     /// <summary>What differs from <paramref name="other"/>, or an empty string.</summary>
@@ -39,6 +42,16 @@ public sealed record Type1Snapshot(IReadOnlyList<Type1Mapping> Mappings, IReadOn
         if (!Pins.SequenceEqual(other.Pins))
         {
             diffs.Add($"pins {string.Join(", ", Pins)} became {string.Join(", ", other.Pins)}");
+        }
+
+        if (!ExternalPins.SequenceEqual(other.ExternalPins))
+        {
+            diffs.Add($"external pins {string.Join(", ", ExternalPins)} became {string.Join(", ", other.ExternalPins)}");
+        }
+
+        if (!VirtualRuns.SequenceEqual(other.VirtualRuns))
+        {
+            diffs.Add($"host memory {string.Join(", ", VirtualRuns)} became {string.Join(", ", other.VirtualRuns)}");
         }
 
         if (LockedVm != other.LockedVm)
@@ -68,7 +81,7 @@ public sealed class Type1Rig
     {
         ArgumentNullException.ThrowIfNull(c);
         var used = c with { Options = options ?? c.Options };
-        Host = used.Host.Build();
+        Host = used.Host.Build(used.Options.Bug == Type1Bug.MigratesPinnedPages);
         Container = new Type1Container("container0", used.Options, Host, RamBlocks.Empty, used.Domains);
         Oracle = NewOracle(used);
     }
@@ -95,24 +108,36 @@ public sealed class Type1Rig
     /// <param name="oracle">The oracle.</param>
     /// <param name="op">The call.</param>
     /// <returns>Its result, or null for a device access (the oracle has no IOTLB).</returns>
-    public static DmaResult? ApplyTo(Type1Oracle oracle, Type1Op op)
+    public static Type1Result? ApplyTo(Type1Oracle oracle, Type1Op op)
     {
         ArgumentNullException.ThrowIfNull(oracle);
         return op switch
         {
             MapDmaOp m => oracle.Map(m.Flags, m.Iova, m.Vaddr, m.Size),
             UnmapDmaOp u => oracle.Unmap(u.Flags, u.Iova, u.Size),
+            RegisterDeviceOp r => Type1Result.Fail(oracle.RegisterDevice(r.Device, r.Callback)),
+            PinPagesOp p => oracle.Pin(p.Device, p.Iova, p.Npage, p.Prot),
+            UnpinPagesOp u => oracle.Unpin(u.Device, u.Iova, u.Npage),
+            MigrateOp g => Type1Result.Fail(oracle.Migrate(g.Hva, g.NewHpa)),
             _ => null,
         };
     }
 
     /// <summary>Applies <paramref name="op"/> to the model.</summary>
     /// <param name="op">The call.</param>
-    /// <returns>Its result, or null for a device access.</returns>
-    public DmaResult? ApplyToModel(Type1Op op)
+    /// <returns>Its result, or null for a device access. Registration and migration report their errno only.</returns>
+    public Type1Result? ApplyToModel(Type1Op op)
     {
         switch (op)
         {
+            case RegisterDeviceOp r:
+                return Type1Result.Fail(Container.RegisterDevice(r.Device, r.Callback));
+            case PinPagesOp p:
+                return Container.PinPages(p.Device, p.Iova, p.Npage, p.Prot);
+            case UnpinPagesOp u:
+                return Container.UnpinPages(u.Device, u.Iova, u.Npage);
+            case MigrateOp g:
+                return Type1Result.Fail(Host.Migrate(g.Hva, Container.Options.MinPageSize, g.NewHpa));
             case MapDmaOp m:
                 return Container.MapDma(m.Flags, m.Iova, m.Vaddr, m.Size);
             case UnmapDmaOp u:
@@ -125,7 +150,7 @@ public sealed class Type1Rig
 
                 return null;
             default:
-                throw new ArgumentOutOfRangeException(nameof(op), op, "should be a MAP, UNMAP or DMA step");
+                throw new ArgumentOutOfRangeException(nameof(op), op, "should be a step a Type1Case holds");
         }
     }
 
