@@ -90,7 +90,7 @@ internal sealed class ScenarioContainer : IDmaBackend
         ulong pinnedBefore = mapping.Iova.Size > ulong.MaxValue ? 0 : PinnedBytes(Process, vaddr, (ulong)mapping.Iova.Size);
 
         // MAP_DMA's size is 64 bits: a 2^64 mapping cannot be asked for, and the kernel sees size 0.
-        var result = Type1!.MapDma(flags, mapping.Iova.Start, vaddr, mapping.Iova.Size > ulong.MaxValue ? 0 : (ulong)mapping.Iova.Size);
+        var result = Type1!.MapDma(flags, mapping.Iova.Start, vaddr, mapping.Iova.Size > ulong.MaxValue ? 0 : (ulong)mapping.Iova.Size).ToDmaResult();
         if (result.Succeeded)
         {
             _madeFrom[mapping.Iova.Start] = mapping;
