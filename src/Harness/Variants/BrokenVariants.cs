@@ -13,7 +13,8 @@ namespace Verify.Harness.Variants;
 /// </summary>
 public static class BrokenVariants
 {
-    /// <summary>The variants, grouped by area.</summary>
+    /// <summary>The variants, grouped by area. A new <see cref="Type1Bug"/> is one line:
+    /// <c>Type1("type1-...", Type1Bug.X, "T1-01", "what it breaks")</c>.</summary>
     public static IReadOnlyList<BrokenVariant> All { get; } =
     [
         Render("render-priority-ties-to-oldest", RenderVariants.PriorityTiesToTheOldest, "FV-01"),
@@ -30,15 +31,12 @@ public static class BrokenVariants
         Listener("listener-ignores-history", ListenerFlaw.IgnoresHistory, "DL-04"),
         Listener("listener-no-replay-on-hotplug", ListenerFlaw.NoReplayOnHotplug, "DL-05"),
         Listener("listener-compares-ranges", ListenerFlaw.ComparesRanges, "DL-04"),
-        new("page-table-invalidates-requested-range-only", "PageTable",
-            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed",
-            "PT-05", () => PageTableProperties.NoStaleTranslationAfterSync(IotlbFlushBug.RequestedRangeOnly)),
-        new("type1-bisects-under-v2", "Type1",
-            "a v2 container splits a mapping an UNMAP cuts into, instead of failing with EINVAL",
-            "T1-01", () => Type1Properties.ResultsAgreeWithOracle(Type1Bug.BisectUnderV2)),
-        new("type1-unpins-before-iotlb-sync", "Type1",
-            "UNMAP unpins the pages before the IOTLB sync, so the device can still reach freed memory",
-            "T1-04", () => Type1Properties.NeverUnpinnedWhileReachable(Type1Bug.UnpinBeforeSync)),
+        PageTable("page-table-invalidates-requested-range-only", IotlbFlushBug.RequestedRangeOnly,
+            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed"),
+        Type1("type1-bisects-under-v2", Type1Bug.BisectUnderV2, "T1-01",
+            "a v2 container splits a mapping an UNMAP cuts into, instead of failing with EINVAL"),
+        Type1("type1-unpins-before-iotlb-sync", Type1Bug.UnpinBeforeSync, "T1-04",
+            "UNMAP unpins the pages before the IOTLB sync, so the device can still reach freed memory"),
         Lifecycle("lifecycle-switch-domain-unhandled-when-detached", LifecycleVariants.SwitchDomainWhileDetachedUnhandled,
             "the table loses the row refusing SwitchDomain for a detached device"),
         Lifecycle("lifecycle-remapping-off-drops-pins", LifecycleVariants.RemappingOffInPassthroughDropsPins,
@@ -63,6 +61,18 @@ public static class BrokenVariants
         var listener = new DmaListenerImplementation($"coalescing listener that {flaw}", c => FlawedCoalescingListener.Execute(c, flaw));
         return new(name, "DmaListener", listener.Name, id, () => DmaListenerProperties.Of(id, listener));
     }
+
+    private static BrokenVariant PageTable(string name, IotlbFlushBug bug, string breaks) =>
+        new(name, "PageTable", breaks, "PT-05", () => PageTableProperties.NoStaleTranslationAfterSync(bug));
+
+    // T1-01 compares every call's result with the oracle, T1-04 watches pins against reachability.
+    private static BrokenVariant Type1(string name, Type1Bug bug, string id, string breaks) =>
+        new(name, "Type1", breaks, id, id switch
+        {
+            "T1-01" => () => Type1Properties.ResultsAgreeWithOracle(bug),
+            "T1-04" => () => Type1Properties.NeverUnpinnedWhileReachable(bug),
+            _ => throw new ArgumentOutOfRangeException(nameof(id), id, "expected T1-01 or T1-04"),
+        });
 
     private static BrokenVariant Lifecycle(string name, DeviceLifecycle table, string breaks) =>
         new(name, "Lifecycle", breaks, "VI-03", () => LifecycleProperties.Definitions[0] with { Build = () => LifecycleProperties.OnlyPermittedAndEveryPairHandled(table) });
