@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Generators.Dma;
 using Verify.Harness.Running;
+using Verify.Harness.Variants;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
@@ -27,11 +28,34 @@ public static class DmaListenerProperties
         new("DL-07", "P_DL_07_EntryLimitIsNeverExceededNorHalfApplied", "DmaListener", EntryLimitHolds),
     ];
 
-    private static Property ContainersTranslateTheView() =>
+    /// <summary>DL-01, DL-02, DL-04, DL-05 or DL-07 over <paramref name="listener"/>; with
+    /// <see cref="DmaListenerImplementation.Model"/> these are the catalogued properties. DL-03 and DL-06 build their
+    /// own listeners and are not offered.</summary>
+    /// <param name="id">The property id.</param>
+    /// <param name="listener">How cases are run; tests pass a broken variant to see the property fail.</param>
+    /// <returns>The property, under the catalogued id and name.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is not one of those five.</exception>
+    public static PropertyDefinition Of(string id, DmaListenerImplementation listener)
+    {
+        Func<Property> build = id switch
+        {
+            "DL-01" => () => ContainersTranslateTheView(listener),
+            "DL-02" => () => EveryIoctlIsLegal(listener),
+            "DL-04" => () => CollateralIsMinimal(listener),
+            "DL-05" => () => HotplugConverges(listener),
+            "DL-07" => () => EntryLimitHolds(listener),
+            _ => throw new ArgumentOutOfRangeException(nameof(id), id, "expected DL-01, DL-02, DL-04, DL-05 or DL-07"),
+        };
+        return Definitions.Single(d => d.Id == id) with { Build = build };
+    }
+
+    private static Property ContainersTranslateTheView() => ContainersTranslateTheView(DmaListenerImplementation.Model);
+
+    private static Property ContainersTranslateTheView(DmaListenerImplementation listener) =>
         Prop.ForAll(DmaGenerators.Cases, c =>
         {
             var verdict = new Verdict();
-            var run = ListenerRun.Execute(c);
+            var run = listener.Execute(c);
             foreach (var t in run)
             {
                 // A container whose plan was refused (entry limit) keeps its old mappings by design; DL-07 checks that.
@@ -45,11 +69,13 @@ public static class DmaListenerProperties
             return Classified(verdict, c, run).ToProperty();
         });
 
-    private static Property EveryIoctlIsLegal() =>
+    private static Property EveryIoctlIsLegal() => EveryIoctlIsLegal(DmaListenerImplementation.Model);
+
+    private static Property EveryIoctlIsLegal(DmaListenerImplementation listener) =>
         Prop.ForAll(DmaGenerators.Cases, c =>
         {
             var verdict = new Verdict();
-            var run = ListenerRun.Execute(c);
+            var run = listener.Execute(c);
             foreach (var t in run)
             {
                 foreach (var h in t.Hotplugs)
@@ -98,11 +124,13 @@ public static class DmaListenerProperties
                 .ToProperty();
         });
 
-    private static Property CollateralIsMinimal() =>
+    private static Property CollateralIsMinimal() => CollateralIsMinimal(DmaListenerImplementation.Model);
+
+    private static Property CollateralIsMinimal(DmaListenerImplementation listener) =>
         Prop.ForAll(DmaGenerators.Cases, c =>
         {
             var verdict = new Verdict();
-            var run = ListenerRun.Execute(c);
+            var run = listener.Execute(c);
             bool forced = false, bruteForced = false;
             foreach (var t in run)
             {
@@ -138,11 +166,13 @@ public static class DmaListenerProperties
             return Classified(verdict, c, run).Classify(forced, "type1 rules forced collateral").Classify(bruteForced, "brute-force minimum checked").ToProperty();
         });
 
-    private static Property HotplugConverges() =>
+    private static Property HotplugConverges() => HotplugConverges(DmaListenerImplementation.Model);
+
+    private static Property HotplugConverges(DmaListenerImplementation listener) =>
         Prop.ForAll(DmaGenerators.Cases, c =>
         {
             var verdict = new Verdict();
-            var run = ListenerRun.Execute(c);
+            var run = listener.Execute(c);
             var hotplugged = new HashSet<IDmaBackend>();
             foreach (var t in run)
             {
@@ -216,11 +246,13 @@ public static class DmaListenerProperties
             return Classified(verdict, c, run).ToProperty();
         });
 
-    private static Property EntryLimitHolds() =>
+    private static Property EntryLimitHolds() => EntryLimitHolds(DmaListenerImplementation.Model);
+
+    private static Property EntryLimitHolds(DmaListenerImplementation listener) =>
         Prop.ForAll(DmaGenerators.TightLimitCases, c =>
         {
             var verdict = new Verdict();
-            var run = ListenerRun.Execute(c);
+            var run = listener.Execute(c);
             bool refused = false;
             foreach (var t in run)
             {

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Running;
+using Verify.Harness.Variants;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
@@ -22,14 +23,68 @@ public static class FlatViewProperties
         new("FV-04", "P_FV_04_SimplifyIsIdempotentAndComplete", "FlatView", SimplifyIsIdempotentAndComplete),
     ];
 
-    /// <summary>Views to simplify: direct range lists and unsimplified renders of generated trees.</summary>
+    /// <summary>Views to simplify: direct range lists, the same with neighbours that differ only in read-only or
+    /// unmergeable, and unsimplified renders of generated trees.</summary>
     private static Arbitrary<FlatRangesCase> ViewsToSimplify { get; } = Arb.From(
         Gen.Frequency(
             (1, MemoryMapGenerators.ValidRangeLists.Generator),
+            (1, from c in MemoryMapGenerators.ValidRangeLists.Generator select NeighboursContinued(c)),
             (1, from t in MemoryMapGenerators.TreeCases.Generator select new FlatRangesCase(t.Grid, t.Build().RenderUnsimplified().Ranges))),
         c => c.Shrink().Where(s => FlatView.FindDefect(s.Ranges) is null));
 
-    private static Property RenderMatchesOraclePainting() =>
+    /// <summary>FV-01 over <paramref name="implementation"/>; with <see cref="MemoryMapImplementation.Model"/> this is
+    /// the catalogued property.</summary>
+    /// <param name="implementation">The render and simplify to check; tests pass a broken variant to see it fail.</param>
+    /// <returns>The property, under FV-01's id and name.</returns>
+    public static PropertyDefinition RenderMatchesOraclePainting(MemoryMapImplementation implementation) =>
+        Catalogued("FV-01", () => RenderMatchesOraclePaintingOf(implementation));
+
+    /// <summary>FV-03 over <paramref name="implementation"/>, as <see cref="RenderMatchesOraclePainting(MemoryMapImplementation)"/>.</summary>
+    /// <param name="implementation">The simplify to check.</param>
+    /// <returns>The property, under FV-03's id and name.</returns>
+    public static PropertyDefinition SimplifyPreservesTranslation(MemoryMapImplementation implementation) =>
+        Catalogued("FV-03", () => SimplifyPreservesTranslationOf(implementation));
+
+    /// <summary>FV-04 over <paramref name="implementation"/>, as <see cref="RenderMatchesOraclePainting(MemoryMapImplementation)"/>.</summary>
+    /// <param name="implementation">The simplify to check.</param>
+    /// <returns>The property, under FV-04's id and name.</returns>
+    public static PropertyDefinition SimplifyIsIdempotentAndComplete(MemoryMapImplementation implementation) =>
+        Catalogued("FV-04", () => SimplifyIsIdempotentAndCompleteOf(implementation));
+
+    private static PropertyDefinition Catalogued(string id, Func<Property> build) => Definitions.Single(d => d.Id == id) with { Build = build };
+
+    private static Property RenderMatchesOraclePainting() => RenderMatchesOraclePaintingOf(MemoryMapImplementation.Model);
+
+    private static Property SimplifyPreservesTranslation() => SimplifyPreservesTranslationOf(MemoryMapImplementation.Model);
+
+    private static Property SimplifyIsIdempotentAndComplete() => SimplifyIsIdempotentAndCompleteOf(MemoryMapImplementation.Model);
+
+    // Independent attributes rarely make two neighbours that merge but for one flag, so a merge rule that forgets
+    // read-only or unmergeable went unnoticed in half the runs: here each range that starts where its predecessor
+    // ends continues the predecessor's region at the next offset and keeps only its own read-only and unmergeable.
+    private static FlatRangesCase NeighboursContinued(FlatRangesCase c)
+    {
+        var ranges = c.Ranges.ToBuilder();
+        for (int i = 1; i < ranges.Count; i++)
+        {
+            var (before, r) = (ranges[i - 1], ranges[i]);
+            if (before.Range.End == r.Range.Start && before.OffsetInRegion + before.Range.Size < AddressSpace.End)
+            {
+                ranges[i] = before with
+                {
+                    Range = r.Range,
+                    OffsetInRegion = (ulong)(before.OffsetInRegion + before.Range.Size),
+                    ReadOnly = r.ReadOnly,
+                    Unmergeable = r.Unmergeable,
+                };
+            }
+        }
+
+        var continued = ranges.ToImmutable();
+        return FlatView.FindDefect(continued) is null ? c with { Ranges = continued } : c;
+    }
+
+    private static Property RenderMatchesOraclePaintingOf(MemoryMapImplementation implementation) =>
         Prop.ForAll(MemoryMapGenerators.TransactionCases, c =>
         {
             var verdict = new Verdict();
@@ -39,8 +94,8 @@ public static class FlatViewProperties
             for (int step = 0; step < models.Count && verdict.Holds; step++)
             {
                 var oracleTree = data[step].Build();
-                var raw = models[step].RenderUnsimplified();
-                var view = models[step].Render();
+                var raw = implementation.RenderUnsimplified(models[step]);
+                var view = implementation.Render(models[step]);
                 merged |= view.Count < raw.Count;
                 topEnd |= view.Ranges.Any(r => r.Range.EndsAtTop);
                 tie |= models[step].Regions.Any(r => r.Subregions.GroupBy(s => s.Priority).Any(g => g.Count() > 1));
@@ -100,12 +155,12 @@ public static class FlatViewProperties
             return verdict.Classify(valid, "valid").Classify(!valid, "invalid").Classify(c.Ranges.IsEmpty, "empty list").ToProperty();
         });
 
-    private static Property SimplifyPreservesTranslation() =>
+    private static Property SimplifyPreservesTranslationOf(MemoryMapImplementation implementation) =>
         Prop.ForAll(ViewsToSimplify, c =>
         {
             var verdict = new Verdict();
             var view = FlatView.Create(c.Ranges);
-            var simple = view.Simplify();
+            var simple = implementation.Simplify(view);
             foreach (ulong a in SamplePoints(c.Grid, view, simple))
             {
                 var before = WithoutPriority(FlatViewOracle.Lookup(view.Ranges, a));
@@ -121,16 +176,16 @@ public static class FlatViewProperties
                 .ToProperty();
         });
 
-    private static Property SimplifyIsIdempotentAndComplete() =>
+    private static Property SimplifyIsIdempotentAndCompleteOf(MemoryMapImplementation implementation) =>
         Prop.ForAll(ViewsToSimplify, c =>
         {
             var verdict = new Verdict();
             var view = FlatView.Create(c.Ranges);
-            var simple = view.Simplify();
+            var simple = implementation.Simplify(view);
             var expected = FlatViewOracle.Simplify(view.Ranges);
             verdict.Expect(simple.Ranges.SequenceEqual(expected),
                 () => $"simplify gave\n{simple}\nthe oracle's repeated merging gives\n{FlatView.Create(expected)}");
-            verdict.Expect(simple.Simplify().Equals(simple), () => "simplify is not idempotent");
+            verdict.Expect(implementation.Simplify(simple).Equals(simple), () => "simplify is not idempotent");
             for (int i = 1; i < simple.Count; i++)
             {
                 int k = i;

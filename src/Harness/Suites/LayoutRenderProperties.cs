@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
+using Verify.Harness.Variants;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
@@ -19,7 +20,16 @@ public static class LayoutRenderProperties
         new("FV-06", "P_FV_06_RealisticLayoutsRenderAsTheOraclePaints", "FlatView", RealisticLayoutsRender),
     ];
 
-    private static Property RealisticLayoutsRender() =>
+    /// <summary>FV-06 over <paramref name="implementation"/>; with <see cref="MemoryMapImplementation.Model"/> this is
+    /// the catalogued property.</summary>
+    /// <param name="implementation">The render and simplify to check; tests pass a broken variant to see it fail.</param>
+    /// <returns>The property, under FV-06's id and name.</returns>
+    public static PropertyDefinition RealisticLayoutsRender(MemoryMapImplementation implementation) =>
+        Definitions[0] with { Build = () => RealisticLayoutsRenderOf(implementation) };
+
+    private static Property RealisticLayoutsRender() => RealisticLayoutsRenderOf(MemoryMapImplementation.Model);
+
+    private static Property RealisticLayoutsRenderOf(MemoryMapImplementation implementation) =>
         Prop.ForAll(LayoutGenerators.Cases, c =>
         {
             var verdict = new Verdict();
@@ -27,8 +37,8 @@ public static class LayoutRenderProperties
             bool merged = false, readOnlyPam = false, bit63 = false;
             for (int step = 0; step < trees.Count && verdict.Holds; step++)
             {
-                var unsimplified = trees[step].RenderUnsimplified();
-                var view = unsimplified.Simplify(); // RegionTree.Render, without rendering twice
+                var unsimplified = implementation.RenderUnsimplified(trees[step]);
+                var view = implementation.Simplify(unsimplified); // RegionTree.Render, without rendering twice
                 merged |= view.Count < unsimplified.Count;
                 readOnlyPam |= view.Ranges.Any(r => r.ReadOnly && r.Region is "pc.ram");
                 bit63 |= view.Ranges.Any(r => (r.Range.Start & AddressSpace.Bit63) != 0 && r.Kind == RegionKind.RamDevice);
