@@ -110,7 +110,7 @@ public static class GuestIommuProperties
                 rig.SetContext(d, ContextEntry.Passthrough);
             }
 
-            ulong expected = rig.ExpectedPassthroughCharge(c.Accounting, i + 1);
+            ulong expected = rig.ExpectedCharge(c.Accounting);
             verdict.Expect(rig.Host.LockedVm == expected,
                 () => $"with {i + 1} device(s) locked_vm is 0x{rig.Host.LockedVm:x}, expected 0x{expected:x} ({c.Accounting})");
         }

@@ -150,6 +150,15 @@ public sealed class GuestIommuOracle
     public IEnumerable<ulong> LeafEdges(int domain) =>
         Pages(domain).Values.SelectMany(p => new[] { p.LeafStart, p.LeafStart + p.LeafSize - Page }).Distinct();
 
+    /// <summary>A domain's leaves as (first IOVA, size), ascending.</summary>
+    /// <param name="domain">The domain.</param>
+    /// <returns>The leaves.</returns>
+    public IEnumerable<(ulong Start, ulong Size)> Leaves(int domain) =>
+        Pages(domain).Values.Select(p => (p.LeafStart, p.LeafSize)).Distinct().OrderBy(l => l.LeafStart);
+
+    /// <summary>The plugged devices.</summary>
+    public IEnumerable<string> Devices => _devices.Keys;
+
     /// <summary>Every domain id the guest has touched.</summary>
     public IEnumerable<int> DomainIds => _domains.Keys;
 

@@ -60,6 +60,19 @@ public static class GuestIommuGenerators
         from list in Build(count, [])
         select list;
 
+    /// <summary>An unmap aimed at an earlier map: all of it, its first page, or a page in its middle (which cuts into a
+    /// VT-d 2 MiB leaf or splits a virtio-iommu interval).</summary>
+    /// <param name="map">The earlier map.</param>
+    /// <returns>The generator.</returns>
+    public static Gen<GuestRequest> UnmapAimedAt(GuestRequest map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return Gen.Elements(
+            map with { Unmap = true },
+            map with { Unmap = true, Pages = 1 },
+            map with { Unmap = true, IovaPage = map.IovaPage + (map.Pages / 2), Pages = 1 });
+    }
+
     /// <summary>VI-02 cases.</summary>
     /// <returns>The arbitrary with its shrinker.</returns>
     public static Arbitrary<ReplayCase> ReplayCases() => Arb.From(
@@ -158,14 +171,7 @@ public static class GuestIommuGenerators
             ? MapRequest
             : Gen.Frequency(
                 (5, MapRequest),
-                (2, from m in Gen.Elements(maps)
-                    from cut in Gen.Elements(0, 1, 2)
-                    select cut switch
-                    {
-                        0 => m with { Unmap = true },
-                        1 => m with { Unmap = true, Pages = 1 },
-                        _ => m with { Unmap = true, IovaPage = m.IovaPage + (m.Pages / 2), Pages = 1 },
-                    }),
+                (2, Gen.Elements(maps).SelectMany(UnmapAimedAt)),
                 (1, MapRequest.Select(m => m with { Unmap = true })));
         return next.SelectMany(r => Build(left - 1, sofar.Add(r)));
     }
