@@ -4,6 +4,7 @@ using Verify.Harness.Layouts;
 using Verify.Harness.Running;
 using Verify.Harness.Suites;
 using Verify.IommuModel.GuestIommu;
+using Verify.IommuModel.Host;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
@@ -134,6 +135,35 @@ public class GuestIommuExampleTests(ITestOutputHelper output)
         Assert.Equal(
             ["UNMAP [0x0..0x1000)", "MAP [0x0..0x1000) -> pc.ram@0x200000 rw"],
             log.Skip(before).Select(r => r.Operation.ToString()));
+    }
+
+    [Fact]
+    public void Passthrough_SixteenGiBGuestFourDevices_ChargesEachContainerOrEachPageOnce()
+    {
+        output.WriteLine("16 GiB pc guest, remapping on, every device in passthrough: locked_vm (GiB) and libvirt's limits");
+        output.WriteLine("devices  per-container  shared  libvirt(N x RAM + 1 GiB)  legacy libvirt(RAM + 1 GiB)");
+        var charges = new Dictionary<AccountingMode, List<ulong>>();
+        foreach (var mode in new[] { AccountingMode.PerMapping, AccountingMode.Shared })
+        {
+            var rig = new GuestIommuRig(MachineLayout.Pc(16 * GiB), GuestIommuOptions.Default, mode);
+            rig.SetRemapping(true);
+            charges[mode] = [];
+            for (int n = 1; n <= 4; n++)
+            {
+                rig.Hotplug($"dev{n}");
+                rig.SetContext($"dev{n}", ContextEntry.Passthrough);
+                Assert.Equal(rig.ExpectedCharge(mode), rig.Host.LockedVm);
+                charges[mode].Add(rig.Host.LockedVm);
+            }
+        }
+
+        for (int n = 1; n <= 4; n++)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{n,7}  {charges[AccountingMode.PerMapping][n - 1] / (double)GiB,13:F3}  {charges[AccountingMode.Shared][n - 1] / (double)GiB,6:F3}  {MemlockLimit.Libvirt(16 * GiB, n, hasViommu: true) / (double)GiB,24:F3}  {MemlockLimit.LibvirtLegacy(16 * GiB) / (double)GiB,27:F3}"));
+            Assert.Equal((ulong)n * charges[AccountingMode.PerMapping][0], charges[AccountingMode.PerMapping][n - 1]);
+            Assert.Equal(charges[AccountingMode.Shared][0], charges[AccountingMode.Shared][n - 1]);
+        }
     }
 
     /// <summary>

@@ -9,9 +9,13 @@ public class GuestIommuPropertyTests(ITestOutputHelper output)
     public void P_VI_02_ReplayMakesJoiningContainerMatchDomain()
     {
         var outcome = PropertyAssert.Holds(PropertyCatalogue.Get("VI-02"), output.WriteLine);
-        var labels = outcome.Classifications.Where(c => c.Count > 0).Select(c => c.Label).ToHashSet();
-        Assert.Contains("joins a pre-populated domain", labels);
-        Assert.Contains("domain has a 2 MiB leaf", labels);
+        // Past 100 cases FsCheck's whole percentages per label set can round labels away (see EndToEndPropertyTests).
+        if (outcome.Tests <= 100)
+        {
+            var labels = outcome.Classifications.Where(c => c.Count > 0).Select(c => c.Label).ToHashSet();
+            Assert.Contains("joins a pre-populated domain", labels);
+            Assert.Contains("domain has a 2 MiB leaf", labels);
+        }
     }
 
     [Fact]
