@@ -46,7 +46,7 @@ public class EndToEndExampleTests(ITestOutputHelper output)
             new EndToEndStep.Invalidate(GuestInvalidation.Global),
             new EndToEndStep.DeviceStep(0, DeviceTrigger.SwitchDomain(1, 2)),
         ];
-        var c = new EndToEndCase("pc", GuestIommuKind.VtD, RemappingSwitch.TwoTransactions, AccountingMode.PerMapping, MemlockLimitChoice.Unlimited, [.. steps]);
+        var c = new EndToEndCase("pc", GuestIommuKind.VtD, RemappingSwitch.TwoTransactions, RamListenerKind.QemuToday, AccountingMode.PerMapping, MemlockLimitChoice.Unlimited, [.. steps]);
         Assert.True(c.IsPermitted());
         output.WriteLine(c.ToString());
 
@@ -62,7 +62,7 @@ public class EndToEndExampleTests(ITestOutputHelper output)
     [Fact]
     public void Shrink_Script_CandidatesStayPermittedAndShrinkParameters()
     {
-        var c = new EndToEndCase("q35", GuestIommuKind.VirtioIommu, RemappingSwitch.Atomic, AccountingMode.Shared, MemlockLimitChoice.Libvirt,
+        var c = new EndToEndCase("q35", GuestIommuKind.VirtioIommu, RemappingSwitch.Atomic, RamListenerKind.Coalescing, AccountingMode.Shared, MemlockLimitChoice.Libvirt,
         [
             new EndToEndStep.DeviceStep(0, DeviceTrigger.Of(DeviceTriggerKind.Hotplug)),
             new EndToEndStep.Remapping(true),

@@ -45,7 +45,7 @@ public static class EndToEndProperties
         ArgumentNullException.ThrowIfNull(c);
         var verdict = new Verdict();
         var labels = new HashSet<string>(StringComparer.Ordinal);
-        var rig = new GuestIommuRig(c.Layout(), GuestIommuOptions.Default with { Kind = c.Kind, Switch = c.Switch, Bug = bug }, c.Accounting);
+        var rig = new GuestIommuRig(c.Layout(), GuestIommuOptions.Default with { Kind = c.Kind, Switch = c.Switch, Listener = c.Listener, Bug = bug }, c.Accounting);
         rig.Host.RlimitMemlock = c.MemlockBytes();
         for (int i = 0; i < c.Steps.Length; i++)
         {
@@ -104,6 +104,11 @@ public static class EndToEndProperties
             {
                 break;
             }
+        }
+
+        if (labels.Contains("window>0"))
+        {
+            labels.Add($"window>0 with listener {c.Listener}");
         }
 
         foreach (var step in c.Steps)

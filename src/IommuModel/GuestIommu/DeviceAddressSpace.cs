@@ -7,8 +7,9 @@ namespace Verify.IommuModel.GuestIommu;
 
 /// <summary>
 /// One assigned device's address space under the vIOMMU: its region tree over system memory (<see cref="DeviceRegions"/>),
-/// its <see cref="MemoryTopology"/>, QEMU's vfio listener on it (<see cref="NaiveVfioListener"/> for RAM sections, plus
-/// the IOMMU notifiers it registers for IOMMU sections) and its own container, as QEMU makes one per address space.
+/// its <see cref="MemoryTopology"/>, vfio's listener on it (<see cref="NaiveVfioListener"/> as QEMU today, or the
+/// <see cref="CoalescingListener"/>, for RAM sections, plus the IOMMU notifiers registered for IOMMU sections) and its own
+/// container, as QEMU makes one per address space.
 /// </summary>
 /// <remarks>Created and driven by <see cref="Viommu"/>; not thread-safe.</remarks>
 public sealed class DeviceAddressSpace
@@ -24,8 +25,19 @@ public sealed class DeviceAddressSpace
         _owner = owner;
         Regions = new DeviceRegions(name);
         Container = new RecordingBackend(container, () => owner.Transaction);
-        RamListener = new NaiveVfioListener(owner.DmaOptions);
-        RamListener.AddContainer(Container);
+        if (owner.Options.Listener == RamListenerKind.Coalescing)
+        {
+            var coalescing = new CoalescingListener(owner.DmaOptions, PlanOptions.Default);
+            coalescing.AddContainer(Container);
+            RamListener = coalescing;
+        }
+        else
+        {
+            var naive = new NaiveVfioListener(owner.DmaOptions);
+            naive.AddContainer(Container);
+            RamListener = naive;
+        }
+
         UsesIommu = owner.UseIommu(ContextEntry.None);
         Topology = new MemoryTopology(Tree().Render());
         _listener = new VfioListener(this);
@@ -47,8 +59,8 @@ public sealed class DeviceAddressSpace
     /// <summary>The device's address space as its listeners see it.</summary>
     public MemoryTopology Topology { get; }
 
-    /// <summary>QEMU's vfio listener for the RAM sections.</summary>
-    public NaiveVfioListener RamListener { get; }
+    /// <summary>The vfio listener for the RAM sections (<see cref="GuestIommuOptions.Listener"/>).</summary>
+    public IMemoryListener RamListener { get; }
 
     /// <summary>The device's container, with every call recorded.</summary>
     public RecordingBackend Container { get; }
@@ -115,11 +127,20 @@ public sealed class DeviceAddressSpace
         return _base!.Update(Regions.Nodmar, r => r with { Enabled = nodmar }).Update(Regions.Iommu, r => r with { Enabled = iommu });
     }
 
-    /// <summary>vfio's listener on this address space: RAM sections go to QEMU's listener as they are; an IOMMU section
-    /// registers a notifier, which replays at once, and its removal unregisters it and unmaps the whole section.</summary>
+    /// <summary>vfio's listener on this address space: RAM sections go to the RAM listener as they are; an IOMMU section
+    /// registers a notifier, which replays, and its removal unregisters it and unmaps the whole section.</summary>
+    /// <remarks>Removals act at once (before any add of the transaction); registrations wait until the RAM listener
+    /// has committed, so a listener that plans at commit has unmapped its RAM before the replay maps guest leaves into
+    /// the same IOVAs. For QEMU's listener, which acts as callbacks arrive, this is the same order.</remarks>
     private sealed class VfioListener(DeviceAddressSpace space) : IMemoryListener
     {
-        public void Begin() => space.RamListener.Begin();
+        private readonly List<AddressRange> _added = [];
+
+        public void Begin()
+        {
+            _added.Clear();
+            space.RamListener.Begin();
+        }
 
         public void RegionDel(in FlatRange range)
         {
@@ -155,20 +176,31 @@ public sealed class DeviceAddressSpace
 
         public void RegionNop(in FlatRange range) => space.RamListener.RegionNop(range);
 
+        public void LogStart(in FlatRange range, byte oldMask, byte newMask) => space.RamListener.LogStart(range, oldMask, newMask);
+
+        public void LogStop(in FlatRange range, byte oldMask, byte newMask) => space.RamListener.LogStop(range, oldMask, newMask);
+
         public void RegionAdd(in FlatRange range)
         {
             space.RamListener.RegionAdd(range);
-            if (DmaSection.Of(range, space._owner.DmaOptions).Skip != SectionSkipReason.Iommu)
+            if (DmaSection.Of(range, space._owner.DmaOptions).Skip == SectionSkipReason.Iommu)
             {
-                return;
+                _added.Add(range.Range);
             }
-
-            var notifier = new ShadowNotifier(range.Range, space._owner.Options.AddressWidth, space.Container, space._owner.TranslateLeaf, space._owner.Options.Bug);
-            space._notifiers.Add(notifier);
-            space._notifiers.Sort((a, b) => a.Section.Start.CompareTo(b.Section.Start));
-            notifier.Replay(space._owner.TableFor(space.Context));
         }
 
-        public void Commit() => space.RamListener.Commit();
+        public void Commit()
+        {
+            space.RamListener.Commit();
+            foreach (var section in _added)
+            {
+                var notifier = new ShadowNotifier(section, space._owner.Options.AddressWidth, space.Container, space._owner.TranslateLeaf, space._owner.Options.Bug);
+                space._notifiers.Add(notifier);
+                space._notifiers.Sort((a, b) => a.Section.Start.CompareTo(b.Section.Start));
+                notifier.Replay(space._owner.TableFor(space.Context));
+            }
+
+            _added.Clear();
+        }
     }
 }

@@ -11,6 +11,17 @@ public enum RemappingSwitch
     Atomic,
 }
 
+/// <summary>Which vfio listener handles the RAM sections of a device address space (SEMANTICS.md 8, listener).</summary>
+public enum RamListenerKind
+{
+    /// <summary>QEMU today: <see cref="Verify.MemoryMap.Dma.NaiveVfioListener"/>, one MAP per add, one UNMAP per delete.</summary>
+    QemuToday,
+
+    /// <summary><see cref="Verify.MemoryMap.Dma.CoalescingListener"/>: plans at commit from its history, skips
+    /// functionally equal re-layouts.</summary>
+    Coalescing,
+}
+
 /// <summary>A deliberate defect of the shadow sync, so tests can show the properties catch it.</summary>
 public enum ShadowSyncBug
 {
@@ -42,6 +53,9 @@ public sealed record GuestIommuOptions
     /// <summary>How the remapping switch is done.</summary>
     public RemappingSwitch Switch { get; init; } = RemappingSwitch.TwoTransactions;
 
+    /// <summary>The vfio listener for RAM sections; IOMMU sections always go through the notifier.</summary>
+    public RamListenerKind Listener { get; init; } = RamListenerKind.QemuToday;
+
     /// <summary>Guest IOVA width in bits (QEMU's <c>aw-bits</c>); notifier ranges are clipped to it.</summary>
     public int AddressWidth
     {
@@ -62,5 +76,5 @@ public sealed record GuestIommuOptions
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Kind}{(Kind == GuestIommuKind.VtD ? CachingMode ? " CM=1" : " CM=0" : "")} switch={Switch} aw={AddressWidth}{(Bug == ShadowSyncBug.None ? "" : $" bug={Bug}")}";
+        $"{Kind}{(Kind == GuestIommuKind.VtD ? CachingMode ? " CM=1" : " CM=0" : "")} switch={Switch} listener={Listener} aw={AddressWidth}{(Bug == ShadowSyncBug.None ? "" : $" bug={Bug}")}";
 }

@@ -16,11 +16,12 @@ namespace Verify.Harness.Generators.EndToEnd;
 /// <param name="Machine">pc or q35.</param>
 /// <param name="Kind">VT-d or virtio-iommu.</param>
 /// <param name="Switch">How address spaces switch.</param>
+/// <param name="Listener">The vfio listener for RAM sections.</param>
 /// <param name="Accounting">Per-mapping (type1) or shared.</param>
 /// <param name="Memlock">The process's memlock limit.</param>
 /// <param name="Steps">The steps in order.</param>
 public sealed record EndToEndCase(
-    string Machine, GuestIommuKind Kind, RemappingSwitch Switch, AccountingMode Accounting, MemlockLimitChoice Memlock, ImmutableArray<EndToEndStep> Steps)
+    string Machine, GuestIommuKind Kind, RemappingSwitch Switch, RamListenerKind Listener, AccountingMode Accounting, MemlockLimitChoice Memlock, ImmutableArray<EndToEndStep> Steps)
 {
     /// <summary>Device slots.</summary>
     public const int Slots = 2;
@@ -96,7 +97,7 @@ public sealed record EndToEndCase(
     public override string ToString()
     {
         var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
-            $"{Machine} {RamMiB} MiB, {Kind}, switch {Switch}, {Accounting} accounting, memlock {Memlock}, slots dev0..dev{Slots - 1}"));
+            $"{Machine} {RamMiB} MiB, {Kind}, switch {Switch}, listener {Listener}, {Accounting} accounting, memlock {Memlock}, slots dev0..dev{Slots - 1}"));
         var trace = Trace();
         for (int i = 0; i < Steps.Length; i++)
         {

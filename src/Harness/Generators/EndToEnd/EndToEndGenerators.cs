@@ -61,6 +61,11 @@ public static class EndToEndGenerators
             yield return c with { Switch = RemappingSwitch.TwoTransactions };
         }
 
+        if (c.Listener != RamListenerKind.QemuToday)
+        {
+            yield return c with { Listener = RamListenerKind.QemuToday };
+        }
+
         if (c.Kind != GuestIommuKind.VtD)
         {
             yield return c with { Kind = GuestIommuKind.VtD };
@@ -94,6 +99,7 @@ public static class EndToEndGenerators
         from machine in Gen.Elements("pc", "q35")
         from kind in Gen.Frequency((3, Gen.Constant(GuestIommuKind.VtD)), (1, Gen.Constant(GuestIommuKind.VirtioIommu)))
         from style in Gen.Elements(Enum.GetValues<RemappingSwitch>())
+        from listener in Gen.Elements(Enum.GetValues<RamListenerKind>())
         from accounting in Gen.Elements(AccountingMode.PerMapping, AccountingMode.Shared)
         from memlock in Gen.Frequency(
             (3, Gen.Constant(MemlockLimitChoice.Unlimited)),
@@ -102,7 +108,7 @@ public static class EndToEndGenerators
         from count in Gen.Choose(4, Math.Clamp(size / 2, 8, 30))
         let layout = machine == "q35" ? MachineLayout.Q35(EndToEndCase.RamMiB << 20) : MachineLayout.Pc(EndToEndCase.RamMiB << 20)
         from steps in Walk(layout, [.. Enumerable.Repeat(DeviceState.Initial, EndToEndCase.Slots)], ImmutableDictionary<int, ImmutableArray<GuestRequest>>.Empty, count, [])
-        select new EndToEndCase(machine, kind, style, accounting, memlock, steps);
+        select new EndToEndCase(machine, kind, style, listener, accounting, memlock, steps);
 
     private static Gen<ImmutableArray<EndToEndStep>> Walk(
         MachineLayout layout, ImmutableArray<DeviceState> states, ImmutableDictionary<int, ImmutableArray<GuestRequest>> maps, int left, ImmutableArray<EndToEndStep> sofar)
