@@ -1,0 +1,212 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Verify.Harness.Generators.EndToEnd;
+using Verify.Harness.Generators.GuestIommu;
+using Verify.Harness.Running;
+using Verify.IommuModel.GuestIommu;
+using Verify.IommuModel.Lifecycle;
+using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
+using Verify.MemoryMap.Flat;
+using Verify.MemoryMap.Topology;
+
+namespace Verify.Harness.Suites;
+
+/// <summary>
+/// VI-01 (PROPERTIES.md): the whole stack as a state machine. The system under test is system memory (region tree,
+/// render, topology), QEMU's vfio listener, the <see cref="Viommu"/> with its shadow sync, one type1 container per device
+/// address space with its IOMMU page table, and host memory; the model is the oracle composition of
+/// <see cref="GuestIommuRig.Check"/>. After every step: every device's effective translation equals the oracle at both
+/// edges of every cell, every ioctl succeeded (DL-01/02 style; an ENOMEM the memlock limit explains ends the run, as
+/// QEMU aborts), the charge equals the oracle's, and an extra invalidation issues no ioctl.
+/// </summary>
+[PropertySuite("EndToEnd")]
+public static class EndToEndProperties
+{
+    private const string Suite = "EndToEnd";
+
+    /// <summary>VI-01.</summary>
+    public static IReadOnlyList<PropertyDefinition> Definitions { get; } = [EffectiveTranslationMatchesOracle(ShadowSyncBug.None)];
+
+    /// <summary>VI-01 over a vIOMMU carrying <paramref name="bug"/>: with none the catalogued property, with a bug the
+    /// demonstration that it is caught.</summary>
+    /// <param name="bug">The deliberate defect, or none.</param>
+    /// <returns>The definition.</returns>
+    public static PropertyDefinition EffectiveTranslationMatchesOracle(ShadowSyncBug bug) =>
+        new("VI-01", "P_VI_01_EveryDeviceTranslatesAsOracleAfterEveryStep", Suite,
+            () => Prop.ForAll(EndToEndGenerators.Cases(), c => Run(c, bug).ToProperty()));
+
+    /// <summary>Runs a script step by step, checking after each; stops at the first failing step (or an ENOMEM).</summary>
+    /// <param name="c">The script.</param>
+    /// <param name="bug">The deliberate defect, or none.</param>
+    /// <returns>The verdict with the case's classification.</returns>
+    public static Verdict Run(EndToEndCase c, ShadowSyncBug bug)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var verdict = new Verdict();
+        var labels = new HashSet<string>(StringComparer.Ordinal);
+        var rig = new GuestIommuRig(c.Layout(), GuestIommuOptions.Default with { Kind = c.Kind, Switch = c.Switch, Listener = c.Listener, Bug = bug }, c.Accounting);
+        rig.Host.RlimitMemlock = c.MemlockBytes();
+        for (int i = 0; i < c.Steps.Length; i++)
+        {
+            var step = c.Steps[i];
+            string where = $"after step {i + 1} ({step})";
+            var before = rig.Model.Devices.ToDictionary(d => d.Key, d => (Mappings: d.Value.Container.Mappings.ToList(), Calls: d.Value.Container.Log.Count, View: d.Value.Topology.Current));
+            Apply(rig, step, verdict, labels, where);
+            bool enomem = false;
+            foreach (var (name, space) in rig.Model.Devices)
+            {
+                var old = before.GetValueOrDefault(name);
+                var calls = space.Container.Log.Skip(old.Calls).ToList();
+                if (calls.Any(r => r.Result.Error == Errno.ENOMEM))
+                {
+                    enomem = true;
+                    verdict.Expect(rig.Host.RlimitMemlock != ulong.MaxValue, () => $"{where}: {name} got ENOMEM without a memlock limit");
+                }
+
+                if (old.Mappings is not null && StepWindow.CollateralBytes(old.Mappings, calls, space.Container.Mappings) > 0)
+                {
+                    labels.Add("window>0");
+                }
+
+                if (old.View is not null && step is EndToEndStep.MemoryTransaction)
+                {
+                    ClassifyDiff(TopologyDiff.Compute(old.View, space.Topology.Current), labels);
+                }
+
+                if (step is EndToEndStep.Invalidate)
+                {
+                    verdict.Expect(calls.Count == 0, () => $"{where}: {name} got {calls.Count} ioctl(s) from an invalidation that changed nothing, first {calls[0]}");
+                }
+            }
+
+            if (enomem)
+            {
+                // QEMU aborts on a failed MAP, so the run ends here; the refusal must be what the limit forces: the
+                // oracle's charge for the configuration reached exceeds RLIMIT_MEMLOCK, and nothing else failed.
+                labels.Add("ENOMEM");
+                ulong wanted = rig.ExpectedCharge(c.Accounting);
+                verdict.Expect(wanted > rig.Host.RlimitMemlock,
+                    () => $"{where}: ENOMEM although the oracle's charge 0x{wanted:x} fits the limit 0x{rig.Host.RlimitMemlock:x}");
+                foreach (var (name, space) in rig.Model.Devices)
+                {
+                    var bad = space.Container.Log.Skip(before.GetValueOrDefault(name).Calls).Where(r => !r.Result.Succeeded && r.Result.Error != Errno.ENOMEM).ToList();
+                    verdict.Expect(bad.Count == 0, () => $"{where}: {name} ioctl failed: {bad[0]}");
+                }
+
+                break;
+            }
+
+            rig.Check(verdict, where);
+            ulong expected = rig.ExpectedCharge(c.Accounting);
+            verdict.Expect(rig.Host.LockedVm == expected, () => $"{where}: locked_vm 0x{rig.Host.LockedVm:x}, the oracle expects 0x{expected:x} ({c.Accounting})");
+            if (!verdict.Holds)
+            {
+                break;
+            }
+        }
+
+        if (labels.Contains("window>0"))
+        {
+            labels.Add($"window>0 with listener {c.Listener}");
+        }
+
+        foreach (var step in c.Steps)
+        {
+            labels.Add(step switch
+            {
+                EndToEndStep.DeviceStep d => $"fires {d.Trigger.Kind}",
+                EndToEndStep.Remapping r => $"fires {r.AsTrigger.Kind}",
+                EndToEndStep.MemoryTransaction => "memory transaction",
+                EndToEndStep.GuestRequestStep g => g.Request.Unmap ? "guest unmap" : "guest map",
+                _ => "extra invalidation",
+            });
+        }
+
+        foreach (string label in labels.Order(StringComparer.Ordinal))
+        {
+            verdict.Classify(true, label);
+        }
+
+        return verdict;
+    }
+
+    private static void Apply(GuestIommuRig rig, EndToEndStep step, Verdict verdict, HashSet<string> labels, string where)
+    {
+        switch (step)
+        {
+            case EndToEndStep.MemoryTransaction m:
+                rig.Transaction(m.Operation);
+                break;
+            case EndToEndStep.Remapping r:
+                rig.SetRemapping(r.On);
+                break;
+            case EndToEndStep.Invalidate inv:
+                rig.Model.Invalidate(inv.Invalidation);
+                break;
+            case EndToEndStep.GuestRequestStep g:
+                var (model, oracle) = g.Request.Unmap ? rig.Unmap(g.Domain, g.Request.Iova) : rig.Map(g.Domain, g.Request.Iova, g.Request.Gpa, g.Request.Writable);
+                verdict.Expect(model.Succeeded == oracle, () => $"{where}: the model says {model}, the oracle {(oracle ? "accepts" : "refuses")}");
+                if (g.Request.Unmap && model.Succeeded && !model.Changed.IsEmpty && !g.Request.Iova.Contains(model.Changed))
+                {
+                    labels.Add("guest unmap widened to a whole 2 MiB leaf");
+                }
+
+                if (!model.Succeeded)
+                {
+                    labels.Add($"guest request refused ({model.Refusal})");
+                }
+
+                break;
+            case EndToEndStep.DeviceStep d:
+                ApplyTrigger(rig, d, verdict, labels, where);
+                break;
+        }
+    }
+
+    private static void ApplyTrigger(GuestIommuRig rig, EndToEndStep.DeviceStep d, Verdict verdict, HashSet<string> labels, string where)
+    {
+        var t = d.Trigger;
+        switch (t.Kind)
+        {
+            case DeviceTriggerKind.Hotplug:
+                var refusal = rig.Hotplug(d.Device);
+                verdict.Expect(refusal == GuestRefusal.None, () => $"{where}: hotplug refused: {refusal}");
+                break;
+            case DeviceTriggerKind.Unplug:
+                rig.Unplug(d.Device);
+                break;
+            case DeviceTriggerKind.SetContextNone:
+                rig.SetContext(d.Device, ContextEntry.None);
+                break;
+            case DeviceTriggerKind.SetContextPassthrough:
+                rig.SetContext(d.Device, ContextEntry.Passthrough);
+                break;
+            default:
+                int domain = t.TargetDomain!.Value;
+                if (rig.Model.Table(domain).Count > 0)
+                {
+                    labels.Add("device joins a populated domain");
+                }
+
+                rig.SetContext(d.Device, ContextEntry.InDomain(domain));
+                break;
+        }
+    }
+
+    // A merge: one added range covering two or more deleted ones (del A, del B, add A'); a split the other way round.
+    private static void ClassifyDiff(IReadOnlyList<TopologyEvent> events, HashSet<string> labels)
+    {
+        var deleted = events.Where(e => e.Kind == TopologyEventKind.Delete).Select(e => e.Range.Range).ToList();
+        var added = events.Where(e => e.Kind == TopologyEventKind.Add).Select(e => e.Range.Range).ToList();
+        if (added.Any(a => deleted.Count(d => a.Contains(d)) >= 2))
+        {
+            labels.Add("merge");
+        }
+
+        if (deleted.Any(d => added.Count(a => d.Contains(a)) >= 2))
+        {
+            labels.Add("split");
+        }
+    }
+}

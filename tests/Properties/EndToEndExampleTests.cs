@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using Verify.Harness.Generators.EndToEnd;
+using Verify.Harness.Generators.GuestIommu;
+using Verify.Harness.Layouts;
+using Verify.Harness.Running;
+using Verify.Harness.Suites;
+using Verify.IommuModel.GuestIommu;
+using Verify.IommuModel.Host;
+using Verify.IommuModel.Lifecycle;
+using Xunit.Abstractions;
+
+namespace Verify.Properties;
+
+public class EndToEndExampleTests(ITestOutputHelper output)
+{
+    public static TheoryData<ShadowSyncBug, string> KnownBugs => new()
+    {
+        { ShadowSyncBug.SkipReplayWalk, "translates to nothing, the oracle says" },
+        { ShadowSyncBug.RemapIdentical, "from an invalidation that changed nothing" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KnownBugs))]
+    public void EffectiveTranslationMatchesOracle_DeliberatelyBrokenShadowSync_CaughtAsStepList(ShadowSyncBug bug, string expected)
+    {
+        var outcome = PropertyRunner.Run(EndToEndProperties.EffectiveTranslationMatchesOracle(bug), PropertyBudget.Default with { StartSeed = 20261121 });
+
+        Assert.False(outcome.Passed);
+        output.WriteLine(outcome.Report);
+        Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s*1\. ", outcome.Counterexample!);
+    }
+
+    [Fact]
+    public void Run_HotplugIntoPopulatedDomainAfterPamFlip_HoldsAndClassifies()
+    {
+        EndToEndStep[] steps =
+        [
+            new EndToEndStep.Remapping(true),
+            new EndToEndStep.DeviceStep(0, DeviceTrigger.Of(DeviceTriggerKind.Hotplug)),
+            new EndToEndStep.DeviceStep(0, DeviceTrigger.SetContextDomain(1)),
+            new EndToEndStep.GuestRequestStep(1, new GuestRequest(false, 0x200, 0x201, 0x4200, true)), // [0x200000, 0x401000) -> gpa 0x4200000
+            new EndToEndStep.MemoryTransaction(new LayoutOperation.SetPam(1, PamMode.ReadWrite)),
+            new EndToEndStep.DeviceStep(1, DeviceTrigger.Of(DeviceTriggerKind.Hotplug)),
+            new EndToEndStep.DeviceStep(1, DeviceTrigger.SetContextDomain(1)),
+            new EndToEndStep.Invalidate(GuestInvalidation.Global),
+            new EndToEndStep.DeviceStep(0, DeviceTrigger.SwitchDomain(1, 2)),
+        ];
+        var c = new EndToEndCase("pc", GuestIommuKind.VtD, RemappingSwitch.TwoTransactions, RamListenerKind.QemuToday, AccountingMode.PerMapping, MemlockLimitChoice.Unlimited, [.. steps]);
+        Assert.True(c.IsPermitted());
+        output.WriteLine(c.ToString());
+
+        var verdict = EndToEndProperties.Run(c, ShadowSyncBug.None);
+
+        Assert.True(verdict.Holds, string.Join(Environment.NewLine, verdict.Failures));
+        var broken = EndToEndProperties.Run(c, ShadowSyncBug.SkipReplayWalk);
+        Assert.False(broken.Holds);
+        output.WriteLine(broken.Failures[0]);
+        Assert.Contains("after step 7", broken.Failures[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Shrink_Script_CandidatesStayPermittedAndShrinkParameters()
+    {
+        var c = new EndToEndCase("q35", GuestIommuKind.VirtioIommu, RemappingSwitch.Atomic, RamListenerKind.Coalescing, AccountingMode.Shared, MemlockLimitChoice.Libvirt,
+        [
+            new EndToEndStep.DeviceStep(0, DeviceTrigger.Of(DeviceTriggerKind.Hotplug)),
+            new EndToEndStep.Remapping(true),
+            new EndToEndStep.DeviceStep(0, DeviceTrigger.SetContextDomain(3)),
+            new EndToEndStep.GuestRequestStep(2, new GuestRequest(false, 0x300, 8, 0x1000, false)),
+        ]);
+
+        var candidates = EndToEndGenerators.Shrink(c).ToList();
+
+        Assert.All(candidates, x => Assert.True(x.IsPermitted(), x.ToString()));
+        Assert.Contains(candidates, x => x.Steps.Length == 4 && x.Steps[2] is EndToEndStep.DeviceStep { Trigger.Domain: 2 });
+        Assert.Contains(candidates, x => x.Steps.Length == 4 && x.Steps[3] is EndToEndStep.GuestRequestStep { Domain: 1 });
+        Assert.Contains(candidates, x => x.Switch == RemappingSwitch.TwoTransactions && x.Steps.Length == 4);
+    }
+}
