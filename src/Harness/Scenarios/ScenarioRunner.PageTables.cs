@@ -29,17 +29,29 @@ public sealed partial class ScenarioRunner
 
                 // The oracle knows no table-page budget, so a table with one is checked by its expectations only.
                 var oracle = s.Options.MaxTablePages is null ? new PageTableOracle(s.Options) : null;
-                _tables.Add(s.Name, new TableState(s.Name, new IoPageTable(s.Options), new UnmapGather(), oracle));
+                var model = new IoPageTable(_options.PageTables?.Invoke(s.Options) ?? s.Options);
+                _tables.Add(s.Name, new TableState(s.Name, model, new UnmapGather(), oracle, oracle is null ? null : new InvalidationLedger(s.Options)));
                 return "created, empty";
             case PageTableMapStep s:
             {
                 var t = TableNamed(s.Table);
+                var before = (Leaves: t.Table.Leaves(), t.Table.TablePageCount, t.Table.TablePagesAwaitingSync);
                 var result = t.Table.Map(s.Iova, s.Paddr, s.Size, s.Protection);
                 context.Raw = result.Succeeded ? DmaResult.Ok(result.Mapped) : DmaResult.Fail(result.Error);
                 if (t.Oracle?.Map(s.Iova, s.Paddr, s.Size, s.Protection) is { } expected)
                 {
                     context.Invariants.Expect(expected == result, () => $"{t.Name}: map returned {result}, the oracle gives {expected}");
+                    if (expected.Succeeded && t.Oracle.LastMapReplacedLive)
+                    {
+                        t.Ledger!.MapReplacedLive(t.Oracle.LastMapFlush.Iova, t.Oracle.LastMapFlush.Size, t.Table.Options.Format.Granule);
+                    }
                 }
+
+                // PT-03, budget tables included: a failed map leaves the table as it found it.
+                context.Invariants.Expect(result.Succeeded || (t.Table.Leaves().SequenceEqual(before.Leaves)
+                    && t.Table.TablePageCount == before.TablePageCount && t.Table.TablePagesAwaitingSync == before.TablePagesAwaitingSync),
+                    () => $"{t.Name}: the map failed with {result.Error} yet changed the table ({before.Leaves.Count} -> {t.Table.Leaves().Count} leaves, " +
+                          $"{before.TablePageCount} -> {t.Table.TablePageCount} table pages, {before.TablePagesAwaitingSync} -> {t.Table.TablePagesAwaitingSync} awaiting sync)");
 
                 return $"{result}; {Describe(t)}";
             }
@@ -51,6 +63,7 @@ public sealed partial class ScenarioRunner
                 context.Raw = DmaResult.Ok(removed);
                 if (t.Oracle?.Unmap(s.Iova, s.Size) is { } expected)
                 {
+                    t.Ledger!.Gather(expected.Removed);
                     context.Invariants.Expect(expected.Returned == removed,
                         () => $"{t.Name}: unmap returned {PageTableText.Size(removed)}, the {t.Table.Options.Split} policy gives {PageTableText.Size(expected.Returned)}");
                 }
@@ -63,9 +76,14 @@ public sealed partial class ScenarioRunner
                 var t = TableNamed(s.Table);
                 long commands = t.Table.Iotlb.CommandCount;
                 t.Table.Sync(t.Pending);
+                t.Ledger?.Sync();
                 if (t.Table.Options.Flush == FlushMode.Strict)
                 {
-                    CheckNoStale(context.Invariants, t);
+                    CheckReleased(context.Invariants, t);
+                    if (t.Pending.IsEmpty)
+                    {
+                        CheckNoStale(context.Invariants, t);
+                    }
                 }
 
                 return string.Create(CultureInfo.InvariantCulture, $"{t.Table.Iotlb.CommandCount - commands} invalidation command(s)");
@@ -76,7 +94,18 @@ public sealed partial class ScenarioRunner
                 var t = TableNamed(s.Table);
                 long commands = t.Table.Iotlb.CommandCount;
                 t.Table.FlushQueue();
-                CheckNoStale(context.Invariants, t);
+                t.Ledger?.FlushQueue();
+                // Unmaps not synced yet are not promised to be gone from the IOTLB, flush or no flush (PT-05).
+                if (t.Pending.IsEmpty)
+                {
+                    CheckNoStale(context.Invariants, t);
+                }
+
+                if (t.Table.Options.Flush == FlushMode.Lazy)
+                {
+                    CheckReleased(context.Invariants, t);
+                }
+
                 return string.Create(CultureInfo.InvariantCulture, $"{t.Table.Iotlb.CommandCount - commands} invalidation command(s)");
             }
 
@@ -92,15 +121,47 @@ public sealed partial class ScenarioRunner
         }
     }
 
-    // PT-01 after every step that touched a table: the model's leaves are the oracle's.
-    private void CheckPageTables(Verdict verdict)
+    // After every step but a device access: the table pages are the ones its leaves need (PT-07) and the
+    // invalidation commands sent are the cost model's (PT-08). After a map or unmap also PT-01: the leaves are the
+    // oracle's, and so is every page's walk. A converted case has many device accesses, which change neither.
+    private void CheckPageTables(ScenarioStep step, Verdict verdict)
     {
-        foreach (var t in _tables.Values.Where(t => t.Oracle is not null))
+        string? touched = step switch
         {
-            var actual = t.Table.Leaves().Select(l => (l.Iova, l.Size, l.Pa, l.Protection)).ToList();
+            PageTableMapStep s => s.Table,
+            PageTableUnmapStep s => s.Table,
+            PageTableSyncStep s => s.Table,
+            PageTableFlushStep s => s.Table,
+            _ => null,
+        };
+        if (touched is null || !_tables.TryGetValue(touched, out var t) || t.Oracle is null)
+        {
+            return;
+        }
+
+        int need = t.Oracle.RequiredTablePages();
+        verdict.Expect(t.Table.TablePageCount == need,
+            () => $"{t.Name}: the table holds {t.Table.TablePageCount} table pages but its leaves need {need} (an empty table page was kept, or a needed one lost)");
+        CheckCommands(verdict, t);
+        if (step is PageTableMapStep or PageTableUnmapStep)
+        {
+            var leaves = t.Table.Leaves();
+            var actual = leaves.Select(l => (l.Iova, l.Size, l.Pa, l.Protection)).ToList();
             var expected = t.Oracle!.Leaves.Select(l => (l.Iova, l.Size, l.Pa, l.Protection)).ToList();
             verdict.Expect(actual.SequenceEqual(expected),
-                () => $"{t.Name}: leaves\n  {string.Join("\n  ", t.Table.Leaves())}\nthe oracle holds\n  {string.Join("\n  ", t.Oracle.Leaves.Select(l => $"leaf iova=0x{l.Iova:x} pa=0x{l.Pa:x} size={PageTableText.Size(l.Size)} {PageTableText.Of(l.Protection)}"))}");
+                () => $"{t.Name}: leaves\n  {string.Join("\n  ", leaves)}\nthe oracle holds\n  {string.Join("\n  ", t.Oracle.Leaves.Select(l => $"leaf iova=0x{l.Iova:x} pa=0x{l.Pa:x} size={PageTableText.Size(l.Size)} {PageTableText.Of(l.Protection)}"))}");
+            // The walk must agree with the leaves it lists (PT-01): both are affine between leaf boundaries, so a
+            // probe at each boundary and at each leaf's last page decides every page, the offset inside a leaf too.
+            ulong granule = t.Table.Options.Format.Granule;
+            var points = leaves.SelectMany(l => new[] { l.Iova, l.Iova + l.Size - granule, l.Iova + l.Size })
+                .Concat(t.Oracle.Leaves.SelectMany(l => new[] { l.Iova, l.End - granule, l.End }))
+                .Where(a => a < t.Table.Options.Format.AddressLimit).Distinct().Order();
+            foreach (ulong a in points)
+            {
+                var got = t.Table.Translate(a);
+                var want = t.Oracle.Translate(a);
+                verdict.Expect(got == want, () => $"{t.Name}: IOVA 0x{a:x} translates to {got?.ToString() ?? "nothing"}, the oracle gives {want?.ToString() ?? "nothing"}");
+            }
         }
     }
 
@@ -127,10 +188,34 @@ public sealed partial class ScenarioRunner
         }
     }
 
+    // PT-08: as many commands as the cost model says, and the ranged ones cover exactly the removed leaves.
+    private static void CheckCommands(Verdict verdict, TableState t)
+    {
+        var iotlb = t.Table.Iotlb;
+        verdict.Expect(iotlb.CommandCount == t.Ledger!.Commands,
+            () => $"{t.Name}: the table has sent {iotlb.CommandCount} invalidation commands but the cost model says {t.Ledger.Commands} ({string.Join("; ", iotlb.Commands.TakeLast(3))})");
+        var ranges = iotlb.Commands.Where(k => k.Kind != InvalidationKind.WholeDomain).Select(k => (k.Iova, k.Iova + k.Size, k.Granule)).ToList();
+        verdict.Expect(ranges.SequenceEqual(t.Ledger.Invalidated),
+            () => $"{t.Name}: the invalidated ranges do not cover exactly the removed leaves (table: {string.Join(", ", ranges.Select(r => $"[0x{r.Item1:x}..0x{r.Item2:x})"))}; " +
+                  $"cost model: {string.Join(", ", t.Ledger.Invalidated.Select(r => $"[0x{r.Start:x}..0x{r.End:x})"))})");
+    }
+
+    // PT-07: once synced (strict) or flushed (lazy), only the table pages of a gather not yet synced still wait.
+    private static void CheckReleased(Verdict verdict, TableState t)
+    {
+        int unsynced = t.Pending.FreedTablePages.Distinct().Count();
+        verdict.Expect(t.Table.TablePagesAwaitingSync == unsynced,
+            () => $"{t.Name}: {t.Table.TablePagesAwaitingSync} table pages still wait after the {(t.Table.Options.Flush == FlushMode.Lazy ? "queue flush" : "sync")}, but only {unsynced} sit in a gather not yet synced");
+    }
+
     private static void CheckNoStale(Verdict verdict, TableState t)
     {
         var stale = StaleEntries(t.Table);
         verdict.Expect(stale.Count == 0, () => $"{t.Name}: after the sync the IOTLB still holds {string.Join("; ", stale)}");
+        // A cached walk that skips to a freed or replaced table page is as stale as a cached leaf (PT-05).
+        var walks = t.Table.Iotlb.CachedWalks.Where(w => t.Table.TablePageAt(w.Level, w.Iova) != w.TablePage).OrderBy(w => w.Iova).ToList();
+        verdict.Expect(walks.Count == 0, () => $"{t.Name}: after the sync the walk cache still points " + string.Join("; ", walks.Select(w =>
+            string.Create(CultureInfo.InvariantCulture, $"level {w.Level} at iova 0x{w.Iova:x} to table page {w.TablePage}, linked there: {t.Table.TablePageAt(w.Level, w.Iova)}"))));
     }
 
     /// <summary>IOTLB leaf entries whose translation is not the table's any more, in IOVA order, as
@@ -149,6 +234,7 @@ public sealed partial class ScenarioRunner
     private TableState TableNamed(string name) =>
         _tables.TryGetValue(name, out var t) ? t : throw new StepException($"no page table named '{name}'; create it with a 'page-table' step");
 
-    /// <summary>A standalone page table, the gather its unmaps fill until a sync, and the oracle it is checked against.</summary>
-    private sealed record TableState(string Name, IoPageTable Table, UnmapGather Pending, PageTableOracle? Oracle);
+    /// <summary>A standalone page table, the gather its unmaps fill until a sync, and the oracle and invalidation cost
+    /// model it is checked against (both null for a table with a table-page budget).</summary>
+    private sealed record TableState(string Name, IoPageTable Table, UnmapGather Pending, PageTableOracle? Oracle, InvalidationLedger? Ledger);
 }

@@ -27,22 +27,32 @@ public sealed partial class ScenarioRunner
     private readonly MemoryTopology _topology = new();
     private RegionTree? _tree;
     private MachineLayout? _layout;
+    private readonly ScenarioRunOptions _options;
     private int _transaction;
 
-    private ScenarioRunner()
+    private ScenarioRunner(ScenarioRunOptions options)
     {
+        _options = options;
     }
 
     /// <summary>The view listeners last saw.</summary>
     private FlatView View => _topology.Current;
 
-    /// <summary>Runs every step of <paramref name="scenario"/>.</summary>
+    /// <summary>Runs every step of <paramref name="scenario"/> against the real models.</summary>
     /// <param name="scenario">The scenario.</param>
     /// <returns>One report entry per step that ran.</returns>
-    public static ScenarioReport Run(Scenario scenario)
+    public static ScenarioReport Run(Scenario scenario) => Run(scenario, ScenarioRunOptions.Default);
+
+    /// <summary>Runs every step of <paramref name="scenario"/> against models built as <paramref name="options"/>
+    /// say (a deliberately broken model, to show a saved scenario catches it).</summary>
+    /// <param name="scenario">The scenario.</param>
+    /// <param name="options">How to build the models.</param>
+    /// <returns>One report entry per step that ran.</returns>
+    public static ScenarioReport Run(Scenario scenario, ScenarioRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var runner = new ScenarioRunner();
+        ArgumentNullException.ThrowIfNull(options);
+        var runner = new ScenarioRunner(options);
         var steps = ImmutableArray.CreateBuilder<StepReport>();
         for (int i = 0; i < scenario.Steps.Length; i++)
         {
@@ -87,7 +97,7 @@ public sealed partial class ScenarioRunner
 
         EndDmaStep(context);
         CheckAccounting(context.Invariants);
-        CheckPageTables(context.Invariants);
+        CheckPageTables(step, context.Invariants);
         if (context.Lines.Count > 0)
         {
             result = string.Join("\n", context.Lines.Prepend(result));

@@ -55,7 +55,7 @@ public sealed record FlushQueueOp : PageTableOp
 /// <param name="Splits">Split policies to run; never empty.</param>
 /// <param name="Modes">Invalidation modes to run; never empty.</param>
 /// <param name="Ops">The operations in order.</param>
-public sealed record PageTableCase(
+public sealed partial record PageTableCase(
     PageTableOptions Options,
     ImmutableArray<SplitPolicy> Splits,
     ImmutableArray<InvalidationMode> Modes,

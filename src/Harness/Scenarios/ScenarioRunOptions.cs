@@ -1,0 +1,21 @@
+using Verify.IommuModel.PageTables;
+
+namespace Verify.Harness.Scenarios;
+
+/// <summary>
+/// How <see cref="ScenarioRunner"/> builds the models a scenario names, for proving that a saved scenario has teeth:
+/// the scenario format deliberately has no field for the model's deliberate bugs (a scenario says what the model is
+/// asked, never how it is broken), so a test that replays a scenario against a broken model says so here.
+/// </summary>
+public sealed record ScenarioRunOptions
+{
+    /// <summary>The real models, as every replay of a committed case runs them.</summary>
+    public static ScenarioRunOptions Default { get; } = new();
+
+    /// <summary>
+    /// Rewrites the options of each <c>page-table</c> step's model table (for instance to set
+    /// <see cref="PageTableOptions.FlushBug"/>); the oracle the runner checks the table against still gets the
+    /// step's own options. Null keeps them.
+    /// </summary>
+    public Func<PageTableOptions, PageTableOptions>? PageTables { get; init; }
+}
