@@ -29,8 +29,9 @@ public sealed partial class ScenarioRunner
     private MachineLayout? _layout;
     private int _transaction;
 
-    private ScenarioRunner()
+    private ScenarioRunner(ScenarioRunOptions options)
     {
+        _host = new ScenarioHost(options.Type1Bug);
     }
 
     /// <summary>The view listeners last saw.</summary>
@@ -39,10 +40,17 @@ public sealed partial class ScenarioRunner
     /// <summary>Runs every step of <paramref name="scenario"/>.</summary>
     /// <param name="scenario">The scenario.</param>
     /// <returns>One report entry per step that ran.</returns>
-    public static ScenarioReport Run(Scenario scenario)
+    public static ScenarioReport Run(Scenario scenario) => Run(scenario, ScenarioRunOptions.Default);
+
+    /// <summary>Runs every step of <paramref name="scenario"/> with options the file does not carry.</summary>
+    /// <param name="scenario">The scenario.</param>
+    /// <param name="options">How to run it (a deliberate model bug, to show a saved failure is caught again).</param>
+    /// <returns>One report entry per step that ran.</returns>
+    public static ScenarioReport Run(Scenario scenario, ScenarioRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var runner = new ScenarioRunner();
+        ArgumentNullException.ThrowIfNull(options);
+        var runner = new ScenarioRunner(options);
         var steps = ImmutableArray.CreateBuilder<StepReport>();
         for (int i = 0; i < scenario.Steps.Length; i++)
         {
@@ -212,6 +220,7 @@ public sealed partial class ScenarioRunner
 
         CheckDmaExpectations(step, context, verdict);
         CheckHostExpectations(e, verdict);
+        CheckMdevExpectations(e, context, verdict);
         CheckPageTableExpectations(e, verdict);
     }
 
@@ -232,6 +241,9 @@ public sealed partial class ScenarioRunner
 
         /// <summary>The result of the step's raw MAP/UNMAP, if it made one.</summary>
         public DmaResult? Raw { get; set; }
+
+        /// <summary>The full result of the step's direct type1 call (pin, unpin, raw MAP_DMA/UNMAP_DMA), if it made one.</summary>
+        public Verify.IommuModel.Type1.Type1Result? Type1Raw { get; set; }
 
         /// <summary>Containers that must match the view after the step (a transaction, hotplug or unplug touched them).</summary>
         public HashSet<string> Converged { get; } = new(StringComparer.Ordinal);
