@@ -38,6 +38,7 @@ public class Type1ScenarioTests
         { "T1-06", Type1Bug.UnmapIgnoresExternalPins },
         { "T1-07", Type1Bug.MigratesPinnedPages },
         { "T1-03", Type1Bug.ChargesReservedPfns },
+        { "T1-01", Type1Bug.BisectUnderV2 },
     };
 
     [Theory]
