@@ -13,6 +13,8 @@ namespace Verify.Harness.Scenarios;
 /// <remarks>
 /// <para>A region the view shows as a RAM device (another device's BAR) is device memory: its block is reserved
 /// physical memory, which pinning neither counts nor charges (SEMANTICS.md 5.3).</para>
+/// <para>A process whose <c>process</c> step declares its <c>memory</c> is exactly that memory (for raw calls at host
+/// addresses, as a generated T1 case makes them): no RAM block ever backs it, so a listener's mapping into it faults.</para>
 /// <para>The free TiB after each block is a hole, so a mapping that runs past its region's block faults
 /// (EFAULT) instead of pinning the next region's memory. At most <see cref="MaxBlocks"/> regions (physical
 /// addresses stay below 2^52, the page tables' output width). Not thread-safe.</para>

@@ -370,9 +370,10 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
             return $"container {Name} (bisect)";
         }
 
-        string domains = Domains.IsEmpty ? "no domain" : "domains " + string.Join(",", Domains.Select(d => d.Name));
+        string domains = Domains.IsEmpty ? "no domain" : "domains " + string.Join(",", DomainOptions().Select(d => d.Split == SplitPolicy.Split ? d.Format.Name : $"{d.Format.Name} ({d.Split})"));
+        string variant = (ValidIova.IsEmpty ? "" : ", valid " + string.Join(",", ValidIova)) + (WrapErrno == Errno.EOVERFLOW ? "" : $", wrap {WrapErrno}");
         return string.Create(CultureInfo.InvariantCulture,
-            $"container {Name} type1 {Version.ToString().ToLowerInvariant()} {ScenarioReader.AccountingName(Accounting)} in {Process}, {domains}");
+            $"container {Name} type1 {Version.ToString().ToLowerInvariant()} {ScenarioReader.AccountingName(Accounting)} in {Process}, {domains}{variant}");
     }
 }
 
