@@ -38,6 +38,8 @@ public class MdevStepReaderTests
         { """{ "container": { "name": "c", "wrap-errno": "EWRAP" } }""", "$.steps[0].container.wrap-errno", "\"EOVERFLOW\"" },
         { """{ "unmap-dma": { "container": "c" }, "expect": { "kernel-bug": "yes" } }""", "$.steps[0].expect.kernel-bug", "true or false" },
         { """{ "unmap-dma": { "container": "c" }, "expect": { "external-pins": { "c": "none" } } }""", "$.steps[0].expect.external-pins.c", "an array of strings" },
+        { """{ "pin": { "container": "c", "device": "d", "iova": "0", "npage": 1 }, "expect": { "pfns": "0x1000" } }""", "$.steps[0].expect.pfns", "host physical addresses" },
+        { """{ "pin": { "container": "c", "device": "d", "iova": "0", "npage": 1 }, "expect": { "pfns": [ "0x1000", "x" ] } }""", "$.steps[0].expect.pfns[1]", "64-bit number" },
     };
 
     [Theory]
@@ -80,7 +82,7 @@ public class MdevStepReaderTests
             new MapDmaStep("c", (Type1MapFlags)0x9, 0, 0x7f00_0000_0000, 0x1000),
             new UnmapDmaStep("c", (Type1UnmapFlags)0x10, 0x1000, 0x1000),
             new DeviceStep("c", "d", Type1DeviceCallback.UnpinsOnePage),
-            new MigrateStep("p", 0x7f00_0000_0000, 0x1000, 0x40_0000_0000) { Expect = StepExpectations.None with { KernelBug = false } },
+            new MigrateStep("p", 0x7f00_0000_0000, 0x1000, 0x40_0000_0000) { Expect = StepExpectations.None with { KernelBug = false, Pfns = [0x1000] } },
         ]);
 
         string text = ScenarioWriter.Write(scenario);

@@ -739,6 +739,18 @@ public static class ScenarioReader
             result = result with { Pinned = PerContainer(pinned, JsonWalker.Child(path, "pinned"), (v, p) => JsonWalker.AsInt(v, p, 0, int.MaxValue)) };
         }
 
+        if (e.Optional("pfns") is { } pfns)
+        {
+            string pp = JsonWalker.Child(path, "pfns");
+            if (pfns.ValueKind != JsonValueKind.Array)
+            {
+                throw JsonWalker.Expected(pp, "an array of host physical addresses", pfns);
+            }
+
+            int i = 0;
+            result = result with { Pfns = [.. pfns.EnumerateArray().Select(a => JsonWalker.AsAddress(a, string.Create(CultureInfo.InvariantCulture, $"{pp}[{i++}]")))] };
+        }
+
         if (e.OptionalBool("kernel-bug") is { } bug)
         {
             result = result with { KernelBug = bug };

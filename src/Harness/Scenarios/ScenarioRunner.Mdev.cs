@@ -161,6 +161,13 @@ public sealed partial class ScenarioRunner
                 : "kernel-bug expected, but the step made no type1 call");
         }
 
+        if (e.Pfns is { } pfns)
+        {
+            verdict.Expect(context.Type1Raw is { } r && r.Pfns.SequenceEqual(pfns), () => context.Type1Raw is { } r2
+                ? $"pfns {string.Join(",", r2.Pfns.Select(p => ScenarioNumbers.Format(p)))}, expected {string.Join(",", pfns.Select(p => ScenarioNumbers.Format(p)))}"
+                : "pfns expected, but the step made no type1 call");
+        }
+
         foreach (var (name, expected) in e.ExternalPins)
         {
             var actual = _containers.TryGetValue(name, out var c) && c.Backend.Type1 is { } t ? t.ExternalPins.Select(p => p.ToString()).ToList() : null;

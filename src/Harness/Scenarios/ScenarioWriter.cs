@@ -443,6 +443,7 @@ public static class ScenarioWriter
         PerName(w, "stale", e.Stale, (name, list) => Strings(w, name, list));
         PerName(w, "locked-vm", e.LockedVm, (name, bytes) => Number(w, name, bytes));
         PerName(w, "pinned", e.Pinned, (name, pages) => w.WriteNumber(name, pages));
+        if (e.Pfns is { } pfns) { Strings(w, "pfns", pfns.Select(p => ScenarioNumbers.Format(p))); }
         if (e.KernelBug is { } bug) { w.WriteBoolean("kernel-bug", bug); }
         PerName(w, "external-pins", e.ExternalPins, (name, list) => Strings(w, name, list));
         PerName(w, "memlock-limit", e.MemlockLimit, (name, rule) =>

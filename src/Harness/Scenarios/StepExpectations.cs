@@ -55,6 +55,9 @@ public sealed record StepExpectations
     /// limit comes from).</summary>
     public ImmutableSortedDictionary<string, MemlockRule> MemlockLimit { get; init; } = ImmutableSortedDictionary.Create<string, MemlockRule>(StringComparer.Ordinal);
 
+    /// <summary>The host physical address of each page a <c>pin</c> step pinned, in IOVA order (empty for a failed pin).</summary>
+    public ImmutableArray<ulong>? Pfns { get; init; }
+
     /// <summary>Whether the step's direct type1 call hit the kernel BUG (more than 10 unmap retries on one mapping, or
     /// any call after one).</summary>
     public bool? KernelBug { get; init; }
@@ -67,7 +70,7 @@ public sealed record StepExpectations
     /// <summary>Whether nothing is recorded.</summary>
     public bool IsEmpty => Ranges is null && Errno is null && Size is null && Translations.IsEmpty && Ioctls.IsEmpty && Collateral.IsEmpty && Mappings.IsEmpty
         && Leaves.IsEmpty && Stale.IsEmpty && LockedVm.IsEmpty && Pinned.IsEmpty && MemlockLimit.IsEmpty
-        && KernelBug is null && ExternalPins.IsEmpty;
+        && KernelBug is null && ExternalPins.IsEmpty && Pfns is null;
 
     /// <inheritdoc/>
     public bool Equals(StepExpectations? other) =>
@@ -85,6 +88,7 @@ public sealed record StepExpectations
         && Pinned.SequenceEqual(other.Pinned)
         && MemlockLimit.SequenceEqual(other.MemlockLimit)
         && KernelBug == other.KernelBug
+        && (Pfns is null ? other.Pfns is null : other.Pfns is not null && Pfns.Value.SequenceEqual(other.Pfns.Value))
         && SameLists(ExternalPins, other.ExternalPins);
 
     /// <inheritdoc/>
