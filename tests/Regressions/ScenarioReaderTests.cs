@@ -24,10 +24,10 @@ public class ScenarioReaderTests
     [Fact]
     public void Read_UnknownStepKind_NamesTheKindAndTheKnownOnes()
     {
-        var error = Refused(File("""{ "pin": { "container": "c0" } }"""));
+        var error = Refused(File("""{ "iommufd-map": { "container": "c0" } }"""));
 
-        Assert.Equal("$.steps[0].pin", error.JsonPath);
-        Assert.Contains("unknown step kind 'pin'", error.Message, StringComparison.Ordinal);
+        Assert.Equal("$.steps[0].iommufd-map", error.JsonPath);
+        Assert.Contains("unknown step kind 'iommufd-map'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using System.Globalization;
+using Verify.IommuModel.Host;
 
 namespace Verify.Harness.Scenarios;
 
@@ -17,7 +19,26 @@ public sealed record ProcessStep(string Name) : ScenarioStep
     /// <summary>Whether the limit is ignored (the pages are still charged).</summary>
     public bool CapIpcLock { get; init; }
 
+    /// <summary>The process's whole memory, when the scenario declares it (raw <c>map-dma</c> calls at host addresses);
+    /// empty for a process backed by the scenario's RAM blocks (listener mappings by region and offset).</summary>
+    public ImmutableArray<VirtualRun> Memory { get; init; } = [];
+
+    /// <summary>Reserved physical ranges of a declared memory (a BAR mmapped into the process): pinned, never charged.</summary>
+    public ImmutableArray<PhysicalRange> Reserved { get; init; } = [];
+
+    /// <summary>Whether the step declares the process's memory itself.</summary>
+    public bool HasOwnMemory => !Memory.IsEmpty;
+
+    /// <inheritdoc/>
+    public bool Equals(ProcessStep? other) =>
+        other is not null && Name == other.Name && Rlimit == other.Rlimit && CapIpcLock == other.CapIpcLock
+        && Memory.SequenceEqual(other.Memory) && Reserved.SequenceEqual(other.Reserved) && Expect == other.Expect && Note == other.Note;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Name, Rlimit, CapIpcLock, Memory.Length);
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"process {Name} rlimit={(Rlimit is { } r ? ScenarioNumbers.Format(r) : "unlimited")}{(CapIpcLock ? " CAP_IPC_LOCK" : "")}");
+        $"process {Name} rlimit={(Rlimit is { } r ? ScenarioNumbers.Format(r) : "unlimited")}{(CapIpcLock ? " CAP_IPC_LOCK" : "")}")
+        + (HasOwnMemory ? "; " + string.Join("; ", Memory) + (Reserved.IsEmpty ? "" : "; reserved " + string.Join(", ", Reserved)) : "");
 }

@@ -57,7 +57,24 @@ internal sealed class ScenarioContainer : IDmaBackend
     public IReadOnlyList<Type1Call> Type1Calls => _type1Calls;
 
     /// <inheritdoc/>
-    public IReadOnlyList<DmaMapping> Mappings => _splitCapable?.Mappings ?? (_mappings ??= [.. Type1!.Type1Mappings.Select(m => _madeFrom[m.Iova])]);
+    public IReadOnlyList<DmaMapping> Mappings => _splitCapable?.Mappings ?? (_mappings ??= [.. Type1!.Type1Mappings.Select(ShownAs)]);
+
+    /// <summary>Runs a type1 call the listener interface has no word for (pins, raw MAP_DMA/UNMAP_DMA at host
+    /// addresses, devices): the container's mappings are read afresh afterwards.</summary>
+    /// <param name="call">The call.</param>
+    /// <returns>Its result.</returns>
+    public Type1Result Direct(Func<Type1Container, Type1Result> call)
+    {
+        var result = call(Type1!);
+        _mappings = null;
+        Forget();
+        return result;
+    }
+
+    // A mapping a raw MAP_DMA made at a host address has no region: it shows as region 'hva' at offset vaddr, as
+    // Type1Container shows a vaddr outside its RAM blocks.
+    private DmaMapping ShownAs(Type1Mapping m) => _madeFrom.TryGetValue(m.Iova, out var made) ? made
+        : new DmaMapping(new AddressRange(m.Iova, m.Size), "hva", m.Vaddr, (m.Flags & Type1MapFlags.Write) != 0);
 
     /// <summary>Creates the container a step asks for.</summary>
     /// <param name="step">The step.</param>
@@ -71,8 +88,7 @@ internal sealed class ScenarioContainer : IDmaBackend
         }
 
         var process = host.Process(step.Process);
-        var domains = step.Domains.Select(f => PageTableOptions.Default with { Format = f });
-        var type1 = new Type1Container(step.Name, step.ToType1Options(), process, host.Blocks, domains);
+        var type1 = new Type1Container(step.Name, step.ToType1Options() with { Bug = host.Type1Bug }, process, host.Blocks, step.DomainOptions());
         return new ScenarioContainer(step, null, type1, host, process);
     }
 
@@ -133,18 +149,20 @@ internal sealed class ScenarioContainer : IDmaBackend
         if (result.Succeeded)
         {
             _mappings = null;
-            if (_madeFrom.Count != Type1!.Type1Mappings.Count)
-            {
-                // An unmap removed mappings: forget where they came from.
-                var live = Type1.Type1Mappings.Select(m => m.Iova).ToHashSet();
-                foreach (var iova in _madeFrom.Keys.Where(k => !live.Contains(k)).ToList())
-                {
-                    _madeFrom.Remove(iova);
-                }
-            }
+            Forget();
         }
 
         return result;
+    }
+
+    // An unmap removed mappings: forget where they came from.
+    private void Forget()
+    {
+        var live = Type1!.Type1Mappings.Select(m => m.Iova).ToHashSet();
+        foreach (var iova in _madeFrom.Keys.Where(k => !live.Contains(k)).ToList())
+        {
+            _madeFrom.Remove(iova);
+        }
     }
 
     /// <inheritdoc/>

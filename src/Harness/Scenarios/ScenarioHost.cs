@@ -13,6 +13,8 @@ namespace Verify.Harness.Scenarios;
 /// <remarks>
 /// <para>A region the view shows as a RAM device (another device's BAR) is device memory: its block is reserved
 /// physical memory, which pinning neither counts nor charges (SEMANTICS.md 5.3).</para>
+/// <para>A process whose <c>process</c> step declares its <c>memory</c> is exactly that memory (for raw calls at host
+/// addresses, as a generated T1 case makes them): no RAM block ever backs it, so a listener's mapping into it faults.</para>
 /// <para>The free TiB after each block is a hole, so a mapping that runs past its region's block faults
 /// (EFAULT) instead of pinning the next region's memory. At most <see cref="MaxBlocks"/> regions (physical
 /// addresses stay below 2^52, the page tables' output width). Not thread-safe.</para>
@@ -30,6 +32,20 @@ internal sealed class ScenarioHost
     private readonly Dictionary<string, HostMemory> _processes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _hva = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deviceMemory = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ownMemory = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a host.</summary>
+    /// <param name="type1Bug">A deliberate type1 bug every container (and, for <see cref="Type1Bug.MigratesPinnedPages"/>,
+    /// every process) carries: a run option, never part of a file.</param>
+    public ScenarioHost(Type1Bug type1Bug = Type1Bug.None) => Type1Bug = type1Bug;
+
+    /// <summary>The deliberate bug the host's containers carry (<see cref="Type1Bug.None"/> normally).</summary>
+    public Type1Bug Type1Bug { get; }
+
+    /// <summary>Whether a process's memory is the one its <c>process</c> step declared (no RAM blocks).</summary>
+    /// <param name="name">The process.</param>
+    /// <returns>Whether it declared its own memory.</returns>
+    public bool HasOwnMemory(string name) => _ownMemory.Contains(name);
 
     /// <summary>The RAM blocks handed out so far.</summary>
     public RamBlocks Blocks { get; private set; } = RamBlocks.Empty;
@@ -47,7 +63,29 @@ internal sealed class ScenarioHost
             throw new InvalidOperationException($"a process named '{step.Name}' exists already; declare a process before its first container");
         }
 
-        var process = Process(step.Name);
+        HostMemory process;
+        if (step.HasOwnMemory)
+        {
+            // A declared memory is the whole process: RAM blocks handed out to listeners never back it.
+            process = NewProcess();
+            foreach (var run in step.Memory)
+            {
+                process.AddVirtualRange(run.Hva, run.Size, run.Hpa);
+            }
+
+            foreach (var r in step.Reserved)
+            {
+                process.AddReservedRange(r.Hpa, r.Size);
+            }
+
+            _processes.Add(step.Name, process);
+            _ownMemory.Add(step.Name);
+        }
+        else
+        {
+            process = Process(step.Name);
+        }
+
         process.RlimitMemlock = step.Rlimit ?? ulong.MaxValue;
         process.CapIpcLock = step.CapIpcLock;
         return process;
@@ -60,7 +98,7 @@ internal sealed class ScenarioHost
     {
         if (!_processes.TryGetValue(name, out var process))
         {
-            process = new HostMemory();
+            process = NewProcess();
             foreach (var (region, hva) in _hva)
             {
                 Back(process, region, hva);
@@ -90,9 +128,12 @@ internal sealed class ScenarioHost
             hva = HvaBase + ((ulong)_hva.Count * 2 * BlockSize);
             _hva.Add(region, hva);
             Blocks = Blocks.With(region, hva, BlockSize);
-            foreach (var process in _processes.Values)
+            foreach (var (name, process) in _processes)
             {
-                Back(process, region, hva);
+                if (!_ownMemory.Contains(name))
+                {
+                    Back(process, region, hva);
+                }
             }
         }
 
@@ -109,11 +150,16 @@ internal sealed class ScenarioHost
             return;
         }
 
-        foreach (var process in _processes.Values)
+        foreach (var (name, process) in _processes)
         {
-            process.AddReservedRange(HpaOf(hva), BlockSize);
+            if (!_ownMemory.Contains(name))
+            {
+                process.AddReservedRange(HpaOf(hva), BlockSize);
+            }
         }
     }
+
+    private HostMemory NewProcess() => new() { MigratesPinnedPages = Type1Bug == Type1Bug.MigratesPinnedPages };
 
     private void Back(HostMemory process, string region, ulong hva)
     {

@@ -26,6 +26,7 @@ public static class ScenarioReader
         "pam", "bar", "bar-move", "rom-mode", "dimm", "virtio-mem",
         "commit", "view",
         "listener", "process", "container", "hotplug", "unplug", "map", "unmap", "unmap-all",
+        "device", "pin", "unpin", "map-dma", "unmap-dma", "dma-access", "migrate",
         "page-table", "pt-map", "pt-unmap", "pt-sync", "pt-flush", "pt-access",
     ];
 
@@ -111,7 +112,90 @@ public static class ScenarioReader
         ["rw"] = Protection.ReadWrite,
     };
 
-    private static readonly string[] Type1OnlyFields = ["process", "version", "accounting", "page-size", "domains"];
+    internal static IReadOnlyDictionary<string, Type1DeviceCallback> Callbacks { get; } = new Dictionary<string, Type1DeviceCallback>(StringComparer.Ordinal)
+    {
+        ["none"] = Type1DeviceCallback.None,
+        ["unpins-all"] = Type1DeviceCallback.UnpinsAll,
+        ["unpins-nothing"] = Type1DeviceCallback.UnpinsNothing,
+        ["unpins-one-page"] = Type1DeviceCallback.UnpinsOnePage,
+    };
+
+    internal static IReadOnlyDictionary<string, Type1MapFlags> MapFlags { get; } = new Dictionary<string, Type1MapFlags>(StringComparer.Ordinal)
+    {
+        ["rw"] = Type1MapFlags.Read | Type1MapFlags.Write,
+        ["r"] = Type1MapFlags.Read,
+        ["w"] = Type1MapFlags.Write,
+        ["vaddr"] = Type1MapFlags.Vaddr,
+        ["none"] = Type1MapFlags.None,
+    };
+
+    internal static IReadOnlyDictionary<string, Type1UnmapFlags> UnmapFlags { get; } = new Dictionary<string, Type1UnmapFlags>(StringComparer.Ordinal)
+    {
+        ["none"] = Type1UnmapFlags.None,
+        ["all"] = Type1UnmapFlags.All,
+        ["vaddr"] = Type1UnmapFlags.Vaddr,
+        ["all+vaddr"] = Type1UnmapFlags.All | Type1UnmapFlags.Vaddr,
+        ["dirty-bitmap"] = Type1UnmapFlags.GetDirtyBitmap,
+    };
+
+    private static readonly string[] Type1OnlyFields = ["process", "version", "accounting", "page-size", "domains", "valid-iova", "wrap-errno"];
+
+    /// <summary>The JSON name of a device callback.</summary>
+    /// <param name="callback">The callback.</param>
+    /// <returns><c>unpins-all</c>, ...</returns>
+    internal static string CallbackName(Type1DeviceCallback callback) => Callbacks.First(c => c.Value == callback).Key;
+
+    /// <summary>The JSON name of a protection.</summary>
+    /// <param name="protection">The rights.</param>
+    /// <returns><c>r</c>, <c>w</c> or <c>rw</c>.</returns>
+    internal static string ProtectionName(Protection protection) => Protections.First(p => p.Value == protection).Key;
+
+    /// <summary>The JSON form of MAP_DMA flags: a name, or the raw bits as a hex string.</summary>
+    /// <param name="flags">The flags.</param>
+    /// <returns>The text.</returns>
+    internal static string MapFlagsName(Type1MapFlags flags) => FlagsName(MapFlags, flags, (uint)flags);
+
+    /// <summary>The JSON form of UNMAP_DMA flags: a name, or the raw bits as a hex string.</summary>
+    /// <param name="flags">The flags.</param>
+    /// <returns>The text.</returns>
+    internal static string UnmapFlagsName(Type1UnmapFlags flags) => FlagsName(UnmapFlags, flags, (uint)flags);
+
+    private static string FlagsName<T>(IReadOnlyDictionary<string, T> names, T flags, uint bits) =>
+        names.FirstOrDefault(n => EqualityComparer<T>.Default.Equals(n.Value, flags)).Key ?? string.Create(CultureInfo.InvariantCulture, $"0x{bits:x}");
+
+    // A known name, or the raw bits as a number (a generated case may send flags the kernel refuses).
+    private static T ReadFlags<T>(JsonWalker b, IReadOnlyDictionary<string, T> names, Func<uint, T> fromBits, T absent)
+    {
+        if (!b.Has("flags"))
+        {
+            return absent;
+        }
+
+        string path = JsonWalker.Child(b.Path, "flags");
+        string text = JsonWalker.AsString(b.Required("flags"), path);
+        if (names.TryGetValue(text, out var named))
+        {
+            return named;
+        }
+
+        return ScenarioNumbers.TryParse(text, out UInt128 bits) && bits <= uint.MaxValue
+            ? fromBits((uint)bits)
+            : throw new ScenarioFormatException(path, $"expected one of {string.Join(", ", names.Keys.Select(k => $"\"{k}\""))} or the flags as a 32-bit number, got \"{text}\"");
+    }
+
+    private static MigrateStep ReadMigrate(JsonWalker b)
+    {
+        var step = new MigrateStep(b.String("process"), b.Address("hva"), b.Address("size"), b.Address("to"));
+        foreach (var (name, value) in new[] { ("hva", step.Hva), ("size", step.Size), ("to", step.To) })
+        {
+            if (value % 0x1000 != 0 || (name == "size" && value == 0))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, name), $"expected a{(name == "size" ? " non-zero" : "n")} multiple of 4K, got 0x{value:x}");
+            }
+        }
+
+        return step;
+    }
 
     private static readonly Dictionary<string, Errno> Errnos =
         Enum.GetValues<Errno>().ToDictionary(e => e == Errno.None ? "none" : e.ToString(), StringComparer.Ordinal);
@@ -235,13 +319,23 @@ public static class ScenarioReader
         "commit" => new CommitStep(),
         "view" => ReadView(b),
         "listener" => ReadListener(b),
-        "process" => new ProcessStep(b.String("name")) { Rlimit = b.OptionalAddress("rlimit"), CapIpcLock = b.OptionalBool("cap-ipc-lock") ?? false },
+        "process" => ReadProcess(b),
         "container" => ReadContainer(b),
         "hotplug" => new HotplugStep(b.String("container"), b.String("listener")),
         "unplug" => new UnplugStep(b.String("container")),
         "map" => new MapStep(b.String("container"), ReadMapping(b)),
         "unmap" => new UnmapStep(b.String("container"), ReadRange(b, "iova", "size")),
         "unmap-all" => new UnmapAllStep(b.String("container")),
+        "device" => new DeviceStep(b.String("container"), b.String("name"), b.Choice("callback", Callbacks)),
+        "pin" => new PinStep(b.String("container"), b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096),
+            b.Has("prot") ? b.Choice("prot", Protections) : Protection.ReadWrite),
+        "unpin" => new UnpinStep(b.String("container"), b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096)),
+        "map-dma" => new MapDmaStep(b.String("container"), ReadFlags(b, MapFlags, bits => (Type1MapFlags)bits, Type1MapFlags.Read | Type1MapFlags.Write),
+            b.Address("iova"), b.Address("vaddr"), b.Address("size")),
+        "unmap-dma" => new UnmapDmaStep(b.String("container"), ReadFlags(b, UnmapFlags, bits => (Type1UnmapFlags)bits, Type1UnmapFlags.None),
+            b.OptionalAddress("iova") ?? 0, b.OptionalAddress("size") ?? 0),
+        "dma-access" => new DmaAccessStep(b.String("container"), b.Address("iova")),
+        "migrate" => ReadMigrate(b),
         "page-table" => ReadPageTable(b),
         "pt-map" => new PageTableMapStep(b.String("table"), b.Address("iova"), b.Address("paddr"), b.Address("size"),
             b.Has("prot") ? b.Choice("prot", Protections) : Protection.ReadWrite),
@@ -251,6 +345,45 @@ public static class ScenarioReader
         "pt-access" => new PageTableAccessStep(b.String("table"), b.Address("iova")),
         _ => throw new ScenarioFormatException(b.Path, $"unknown step kind '{kind}'"),
     };
+
+    private static ProcessStep ReadProcess(JsonWalker b)
+    {
+        var step = new ProcessStep(b.String("name")) { Rlimit = b.OptionalAddress("rlimit"), CapIpcLock = b.OptionalBool("cap-ipc-lock") ?? false };
+        var memory = ReadList(b, "memory", "an array of { hva, size, hpa }", w => new VirtualRun(w.Address("hva"), w.Address("size"), w.Address("hpa")));
+        var reserved = ReadList(b, "reserved", "an array of { hpa, size }", w => new PhysicalRange(w.Address("hpa"), w.Address("size")));
+        if (memory.IsEmpty && !reserved.IsEmpty)
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "reserved"), "only a process that declares its 'memory' has reserved ranges of its own");
+        }
+
+        return step with { Memory = memory, Reserved = reserved };
+    }
+
+    // An optional array of objects, each read strictly.
+    private static ImmutableArray<T> ReadList<T>(JsonWalker b, string name, string what, Func<JsonWalker, T> read)
+    {
+        if (b.Optional(name) is not { } array)
+        {
+            return [];
+        }
+
+        string path = JsonWalker.Child(b.Path, name);
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw JsonWalker.Expected(path, what, array);
+        }
+
+        var items = ImmutableArray.CreateBuilder<T>();
+        int i = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var w = new JsonWalker(element, string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]"));
+            items.Add(read(w));
+            w.Done();
+        }
+
+        return items.ToImmutable();
+    }
 
     private static LayoutStep ReadLayout(JsonWalker b)
     {
@@ -428,18 +561,45 @@ public static class ScenarioReader
 
             int i = 0;
             var formats = ImmutableArray.CreateBuilder<PageTableFormat>();
+            var splits = ImmutableArray.CreateBuilder<SplitPolicy>();
             foreach (var element in domains.EnumerateArray())
             {
                 string at = string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]");
+                if (element.ValueKind == JsonValueKind.Object)
+                {
+                    // { "format", "split" }: a domain with another split policy than the kernel's.
+                    var d = new JsonWalker(element, at);
+                    formats.Add(d.Choice("format", Formats));
+                    splits.Add(d.Has("split") ? d.Choice("split", SplitPolicies) : SplitPolicy.Split);
+                    d.Done();
+                    continue;
+                }
+
                 string name = JsonWalker.AsString(element, at);
                 formats.Add(Formats.TryGetValue(name, out var format)
                     ? format
                     : throw new ScenarioFormatException(at, $"expected one of {string.Join(", ", Formats.Keys.Select(k => $"\"{k}\""))}, got \"{name}\""));
+                splits.Add(SplitPolicy.Split);
             }
 
-            step = step with { Domains = formats.ToImmutable() };
+            step = step with
+            {
+                Domains = formats.ToImmutable(),
+                Splits = splits.All(x => x == SplitPolicy.Split) ? [] : splits.ToImmutable(),
+            };
         }
 
+        var valid = ReadList(b, "valid-iova", "an array of { start, end }", w => ReadRange(w, "start", "end", endIsBound: true));
+        for (int k = 1; k < valid.Length; k++)
+        {
+            if (valid[k].Start < valid[k - 1].End || valid[k].IsEmpty)
+            {
+                throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture, $"{JsonWalker.Child(b.Path, "valid-iova")}[{k}]"),
+                    "expected non-empty ranges in ascending order, none overlapping the one before");
+            }
+        }
+
+        step = step with { ValidIova = valid, WrapErrno = b.Has("wrap-errno") ? b.Choice("wrap-errno", Errnos) : Errno.EOVERFLOW };
         if (b.OptionalAddress("page-size") is { } page)
         {
             if (!ulong.IsPow2(page) || page < 0x1000 || step.Domains.Any(d => page % d.Granule != 0))
@@ -577,6 +737,28 @@ public static class ScenarioReader
         if (e.Optional("pinned") is { } pinned)
         {
             result = result with { Pinned = PerContainer(pinned, JsonWalker.Child(path, "pinned"), (v, p) => JsonWalker.AsInt(v, p, 0, int.MaxValue)) };
+        }
+
+        if (e.Optional("pfns") is { } pfns)
+        {
+            string pp = JsonWalker.Child(path, "pfns");
+            if (pfns.ValueKind != JsonValueKind.Array)
+            {
+                throw JsonWalker.Expected(pp, "an array of host physical addresses", pfns);
+            }
+
+            int i = 0;
+            result = result with { Pfns = [.. pfns.EnumerateArray().Select(a => JsonWalker.AsAddress(a, string.Create(CultureInfo.InvariantCulture, $"{pp}[{i++}]")))] };
+        }
+
+        if (e.OptionalBool("kernel-bug") is { } bug)
+        {
+            result = result with { KernelBug = bug };
+        }
+
+        if (e.Optional("external-pins") is { } external)
+        {
+            result = result with { ExternalPins = PerContainer(external, JsonWalker.Child(path, "external-pins"), StringArray) };
         }
 
         if (e.Optional("memlock-limit") is { } memlock)

@@ -1,11 +1,13 @@
 using Verify.IommuModel.PageTables;
+using Verify.IommuModel.Type1;
 
 namespace Verify.Harness.Scenarios;
 
 /// <summary>
 /// How <see cref="ScenarioRunner"/> builds the models a scenario names, for proving that a saved scenario has teeth:
 /// the scenario format deliberately has no field for the model's deliberate bugs (a scenario says what the model is
-/// asked, never how it is broken), so a test that replays a scenario against a broken model says so here.
+/// asked, never how it is broken), so a test that replays a scenario against a broken model says so here. Never
+/// written to a file: a saved failure replays against the real models unless a test asks otherwise.
 /// </summary>
 public sealed record ScenarioRunOptions
 {
@@ -18,4 +20,8 @@ public sealed record ScenarioRunOptions
     /// step's own options. Null keeps them.
     /// </summary>
     public Func<PageTableOptions, PageTableOptions>? PageTables { get; init; }
+
+    /// <summary>A deliberate bug every type1 container of the scenario carries (and, for
+    /// <see cref="Type1Bug.MigratesPinnedPages"/>, every process), to show a saved T1 failure is caught again.</summary>
+    public Type1Bug Type1Bug { get; init; } = Type1Bug.None;
 }

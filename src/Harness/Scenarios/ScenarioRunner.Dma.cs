@@ -80,11 +80,7 @@ public sealed partial class ScenarioRunner
                 var process = _host.Declare(s);
                 return $"declared; RLIMIT_MEMLOCK {(process.RlimitMemlock == ulong.MaxValue ? "unlimited" : ScenarioNumbers.Format(process.RlimitMemlock))}";
             default:
-                // Story 04 (an mdev pinning a page twice and unpinning once) needs 'pin' and 'unpin' steps: add the
-                // records, their reader and writer cases, and run them here against ContainerNamed(...).Backend.Type1
-                // once Type1Container has PinPages/UnpinPages; the accounting expectations and invariants already
-                // cover what a pin charges.
-                return RunPageTable(step, context);
+                return RunMdev(step, context) ?? RunPageTable(step, context);
         }
     }
 

@@ -11,13 +11,14 @@ namespace Verify.Harness.Scenarios;
 /// The type1 part of the runner: the scenario's processes, the kernel checks of SEMANTICS.md 5.1-5.2 that the
 /// listener-level <see cref="Type1Ledger"/> leaves out (alignment, wrap, the valid IOVA range, the memlock limit, the
 /// v1 unmap), and the accounting of SEMANTICS.md 5.3, checked after every step: a process's pinned memory is exactly
-/// the non-reserved memory behind the live mappings of its containers that have a domain, and its <c>locked_vm</c> is their total
+/// the non-reserved memory behind the live mappings of its containers that have a domain and behind every external pin
+/// (SEMANTICS.md 5.4), and its <c>locked_vm</c> is their total
 /// size (per-mapping) or the size of that memory counted once (shared).
 /// </summary>
 public sealed partial class ScenarioRunner
 {
     private const ulong HostPage = 0x1000;
-    private readonly ScenarioHost _host = new();
+    private readonly ScenarioHost _host;
 
     // What the kernel answers a type1 call, from the ledger and the checks it leaves out, in the kernel's order:
     // flags, alignment, wrap; overlap and slots (the ledger); the valid IOVA range; the memlock limit and the host
@@ -130,7 +131,9 @@ public sealed partial class ScenarioRunner
     {
         foreach (var (name, process) in _host.Processes)
         {
-            var pinning = _containers.Values.Select(c => c.Backend).Where(b => b.Process == process && b.Type1!.Domains.Count > 0).ToList();
+            var own = _containers.Values.Select(c => c.Backend).Where(b => b.Process == process).ToList();
+            var pinning = own.Where(b => b.Type1!.Domains.Count > 0).ToList();
+            var (external, externalCharge) = ExternalPinAccounting(process, own.Select(b => b.Type1!));
             var behind = new List<(UInt128 Start, UInt128 End)>();
             UInt128 perMapping = 0;
             foreach (var m in pinning.SelectMany(b => b.Type1!.Type1Mappings))
@@ -143,11 +146,13 @@ public sealed partial class ScenarioRunner
                 }
             }
 
+            behind.AddRange(external);
+            perMapping += externalCharge;
             var expectedPins = Union(behind);
             var actualPins = Union([.. process.PinnedRuns.Select(r => ((UInt128)r.Hpa, r.End))]);
             verdict.Expect(expectedPins.SequenceEqual(actualPins),
                 () => $"process {name}: pinned {Show(actualPins)}, the live mappings are backed by {Show(expectedPins)}");
-            var modes = pinning.Select(b => b.Type1!.Options.Accounting).Distinct().ToList();
+            var modes = own.Where(b => b.Type1!.Domains.Count > 0 || b.Type1.ExternalPins.Count > 0).Select(b => b.Type1!.Options.Accounting).Distinct().ToList();
             if (modes.Count == 1)
             {
                 UInt128 expected = modes[0] == AccountingMode.PerMapping ? perMapping : Total(expectedPins);

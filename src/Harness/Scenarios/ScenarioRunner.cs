@@ -33,6 +33,7 @@ public sealed partial class ScenarioRunner
     private ScenarioRunner(ScenarioRunOptions options)
     {
         _options = options;
+        _host = new ScenarioHost(options.Type1Bug);
     }
 
     /// <summary>The view listeners last saw.</summary>
@@ -222,6 +223,7 @@ public sealed partial class ScenarioRunner
 
         CheckDmaExpectations(step, context, verdict);
         CheckHostExpectations(e, verdict);
+        CheckMdevExpectations(e, context, verdict);
         CheckPageTableExpectations(e, verdict);
     }
 
@@ -242,6 +244,9 @@ public sealed partial class ScenarioRunner
 
         /// <summary>The result of the step's raw MAP/UNMAP, if it made one.</summary>
         public DmaResult? Raw { get; set; }
+
+        /// <summary>The full result of the step's direct type1 call (pin, unpin, raw MAP_DMA/UNMAP_DMA), if it made one.</summary>
+        public Verify.IommuModel.Type1.Type1Result? Type1Raw { get; set; }
 
         /// <summary>Containers that must match the view after the step (a transaction, hotplug or unplug touched them).</summary>
         public HashSet<string> Converged { get; } = new(StringComparer.Ordinal);

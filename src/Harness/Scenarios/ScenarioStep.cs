@@ -315,6 +315,22 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
     /// time and accepts any IOVA (the kernel's IOVA list is empty).</summary>
     public ImmutableArray<PageTableFormat> Domains { get; init; } = [];
 
+    /// <summary>Each domain's split policy, parallel to <see cref="Domains"/>; empty when every domain splits (the
+    /// kernel's behaviour; the other policies are variants of SEMANTICS.md 8).</summary>
+    public ImmutableArray<SplitPolicy> Splits { get; init; } = [];
+
+    /// <summary>The valid IOVA ranges (apertures minus reserved regions) when the file gives them; empty for the
+    /// domains' aperture.</summary>
+    public ImmutableArray<AddressRange> ValidIova { get; init; } = [];
+
+    /// <summary>What MAP returns when an address range wraps (EOVERFLOW on newer kernels, EINVAL on older ones).</summary>
+    public Errno WrapErrno { get; init; } = Errno.EOVERFLOW;
+
+    /// <summary>The page-table options of each domain.</summary>
+    /// <returns>One per domain, in order.</returns>
+    public IEnumerable<PageTableOptions> DomainOptions() =>
+        Domains.Select((f, i) => PageTableOptions.Default with { Format = f, Split = Splits.IsEmpty ? SplitPolicy.Split : Splits[i] });
+
     /// <summary>Whether the step creates a type1 container (everything but <c>bisect: true</c>).</summary>
     public bool IsType1 => !Backend.UnmapMayBisect;
 
@@ -331,7 +347,8 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
             Accounting = Accounting,
             DmaEntryLimit = Backend.EntryLimit,
             MinPageSize = page,
-            ValidIovaRanges = [AddressRange.FromBounds(0, aperture)],
+            ValidIovaRanges = ValidIova.IsEmpty ? [AddressRange.FromBounds(0, aperture)] : ValidIova,
+            WrapErrno = WrapErrno,
         };
     }
 
@@ -339,6 +356,7 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
     public bool Equals(ContainerStep? other) =>
         other is not null && Name == other.Name && Backend == other.Backend && Process == other.Process && Version == other.Version
         && Accounting == other.Accounting && PageSize == other.PageSize && Domains.SequenceEqual(other.Domains)
+        && Splits.SequenceEqual(other.Splits) && ValidIova.SequenceEqual(other.ValidIova) && WrapErrno == other.WrapErrno
         && Expect == other.Expect && Note == other.Note;
 
     /// <inheritdoc/>
@@ -352,9 +370,10 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
             return $"container {Name} (bisect)";
         }
 
-        string domains = Domains.IsEmpty ? "no domain" : "domains " + string.Join(",", Domains.Select(d => d.Name));
+        string domains = Domains.IsEmpty ? "no domain" : "domains " + string.Join(",", DomainOptions().Select(d => d.Split == SplitPolicy.Split ? d.Format.Name : $"{d.Format.Name} ({d.Split})"));
+        string variant = (ValidIova.IsEmpty ? "" : ", valid " + string.Join(",", ValidIova)) + (WrapErrno == Errno.EOVERFLOW ? "" : $", wrap {WrapErrno}");
         return string.Create(CultureInfo.InvariantCulture,
-            $"container {Name} type1 {Version.ToString().ToLowerInvariant()} {ScenarioReader.AccountingName(Accounting)} in {Process}, {domains}");
+            $"container {Name} type1 {Version.ToString().ToLowerInvariant()} {ScenarioReader.AccountingName(Accounting)} in {Process}, {domains}{variant}");
     }
 }
 

@@ -160,6 +160,17 @@ public static class ScenarioWriter
                 w.WriteString("name", s.Name);
                 if (s.Rlimit is { } rlimit) { Number(w, "rlimit", rlimit); }
                 if (s.CapIpcLock) { w.WriteBoolean("cap-ipc-lock", true); }
+                Objects(w, "memory", s.Memory, run =>
+                {
+                    Number(w, "hva", run.Hva);
+                    Number(w, "size", run.Size);
+                    Number(w, "hpa", run.Hpa);
+                });
+                Objects(w, "reserved", s.Reserved, r =>
+                {
+                    Number(w, "hpa", r.Hpa);
+                    Number(w, "size", r.Size);
+                });
                 break;
             case ContainerStep s:
                 WriteContainer(w, s);
@@ -186,6 +197,47 @@ public static class ScenarioWriter
                 break;
             case UnmapAllStep s:
                 w.WriteString("container", s.Container);
+                break;
+            case DeviceStep s:
+                w.WriteString("container", s.Container);
+                w.WriteString("name", s.Name);
+                w.WriteString("callback", ScenarioReader.CallbackName(s.Callback));
+                break;
+            case PinStep s:
+                w.WriteString("container", s.Container);
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                if (s.Prot != Protection.ReadWrite) { w.WriteString("prot", ScenarioReader.ProtectionName(s.Prot)); }
+                break;
+            case UnpinStep s:
+                w.WriteString("container", s.Container);
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                break;
+            case MapDmaStep s:
+                w.WriteString("container", s.Container);
+                if (s.Flags != (Type1MapFlags.Read | Type1MapFlags.Write)) { w.WriteString("flags", ScenarioReader.MapFlagsName(s.Flags)); }
+                Number(w, "iova", s.Iova);
+                Number(w, "vaddr", s.Vaddr);
+                Number(w, "size", s.Size);
+                break;
+            case UnmapDmaStep s:
+                w.WriteString("container", s.Container);
+                if (s.Flags != Type1UnmapFlags.None) { w.WriteString("flags", ScenarioReader.UnmapFlagsName(s.Flags)); }
+                if (s.Iova != 0) { Number(w, "iova", s.Iova); }
+                if (s.Size != 0) { Number(w, "size", s.Size); }
+                break;
+            case DmaAccessStep s:
+                w.WriteString("container", s.Container);
+                Number(w, "iova", s.Iova);
+                break;
+            case MigrateStep s:
+                w.WriteString("process", s.Process);
+                Number(w, "hva", s.Hva);
+                Number(w, "size", s.Size);
+                Number(w, "to", s.To);
                 break;
             case PageTableStep s:
                 WritePageTable(w, s);
@@ -298,7 +350,22 @@ public static class ScenarioWriter
         if (s.Version != Type1Version.V2) { w.WriteString("version", NameOf(ScenarioReader.Versions, s.Version)); }
         if (s.Accounting != AccountingMode.PerMapping) { w.WriteString("accounting", ScenarioReader.AccountingName(s.Accounting)); }
         if (s.PageSize is { } page) { Number(w, "page-size", page); }
-        if (!s.Domains.IsEmpty) { Strings(w, "domains", s.Domains.Select(d => d.Name)); }
+        if (!s.Domains.IsEmpty && s.Splits.IsEmpty) { Strings(w, "domains", s.Domains.Select(d => d.Name)); }
+        if (!s.Splits.IsEmpty)
+        {
+            Objects(w, "domains", s.Domains.Zip(s.Splits), d =>
+            {
+                w.WriteString("format", d.First.Name);
+                if (d.Second != SplitPolicy.Split) { w.WriteString("split", NameOf(ScenarioReader.SplitPolicies, d.Second)); }
+            });
+        }
+
+        Objects(w, "valid-iova", s.ValidIova, r =>
+        {
+            Number(w, "start", r.Start);
+            Number(w, "end", r.End);
+        });
+        if (s.WrapErrno != MemoryMap.Errno.EOVERFLOW) { w.WriteString("wrap-errno", s.WrapErrno.ToString()); }
     }
 
     private static void WritePageTable(Utf8JsonWriter w, PageTableStep s)
@@ -376,6 +443,9 @@ public static class ScenarioWriter
         PerName(w, "stale", e.Stale, (name, list) => Strings(w, name, list));
         PerName(w, "locked-vm", e.LockedVm, (name, bytes) => Number(w, name, bytes));
         PerName(w, "pinned", e.Pinned, (name, pages) => w.WriteNumber(name, pages));
+        if (e.Pfns is { } pfns) { Strings(w, "pfns", pfns.Select(p => ScenarioNumbers.Format(p))); }
+        if (e.KernelBug is { } bug) { w.WriteBoolean("kernel-bug", bug); }
+        PerName(w, "external-pins", e.ExternalPins, (name, list) => Strings(w, name, list));
         PerName(w, "memlock-limit", e.MemlockLimit, (name, rule) =>
         {
             w.WriteStartObject(name);
@@ -403,6 +473,25 @@ public static class ScenarioWriter
         }
 
         w.WriteEndObject();
+    }
+
+    private static void Objects<T>(Utf8JsonWriter w, string name, IEnumerable<T> values, Action<T> write)
+    {
+        var list = values.ToList();
+        if (list.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray(name);
+        foreach (var v in list)
+        {
+            w.WriteStartObject();
+            write(v);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)

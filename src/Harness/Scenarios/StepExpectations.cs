@@ -55,9 +55,22 @@ public sealed record StepExpectations
     /// limit comes from).</summary>
     public ImmutableSortedDictionary<string, MemlockRule> MemlockLimit { get; init; } = ImmutableSortedDictionary.Create<string, MemlockRule>(StringComparer.Ordinal);
 
+    /// <summary>The host physical address of each page a <c>pin</c> step pinned, in IOVA order (empty for a failed pin).</summary>
+    public ImmutableArray<ulong>? Pfns { get; init; }
+
+    /// <summary>Whether the step's direct type1 call hit the kernel BUG (more than 10 unmap retries on one mapping, or
+    /// any call after one).</summary>
+    public bool? KernelBug { get; init; }
+
+    /// <summary>Each type1 container's external pin table after the step, as <see cref="IommuModel.Type1.Type1ExternalPin.ToString"/>
+    /// prints its entries (<c>iova 0x200000 -> hpa 0x100000000 x2</c>: the page's pin count is its references).</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<string>> ExternalPins { get; init; } =
+        ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
+
     /// <summary>Whether nothing is recorded.</summary>
     public bool IsEmpty => Ranges is null && Errno is null && Size is null && Translations.IsEmpty && Ioctls.IsEmpty && Collateral.IsEmpty && Mappings.IsEmpty
-        && Leaves.IsEmpty && Stale.IsEmpty && LockedVm.IsEmpty && Pinned.IsEmpty && MemlockLimit.IsEmpty;
+        && Leaves.IsEmpty && Stale.IsEmpty && LockedVm.IsEmpty && Pinned.IsEmpty && MemlockLimit.IsEmpty
+        && KernelBug is null && ExternalPins.IsEmpty && Pfns is null;
 
     /// <inheritdoc/>
     public bool Equals(StepExpectations? other) =>
@@ -73,7 +86,10 @@ public sealed record StepExpectations
         && SameLists(Stale, other.Stale)
         && LockedVm.SequenceEqual(other.LockedVm)
         && Pinned.SequenceEqual(other.Pinned)
-        && MemlockLimit.SequenceEqual(other.MemlockLimit);
+        && MemlockLimit.SequenceEqual(other.MemlockLimit)
+        && KernelBug == other.KernelBug
+        && (Pfns is null ? other.Pfns is null : other.Pfns is not null && Pfns.Value.SequenceEqual(other.Pfns.Value))
+        && SameLists(ExternalPins, other.ExternalPins);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Errno, Size, Translations.Length, Ioctls.Count);

@@ -4,6 +4,7 @@ using System.Text;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
+using Verify.Harness.Scenarios;
 using Verify.MemoryMap.Dma;
 
 namespace Verify.Harness.Generators.Type1;
@@ -119,8 +120,59 @@ public sealed record Type1HostSpec(ImmutableArray<VirtualRun> VirtualRuns, Immut
 /// <param name="Domains">One page-table configuration per domain (empty: mdev only, nothing pinned).</param>
 /// <param name="Host">The process.</param>
 /// <param name="Ops">The calls in order.</param>
-public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOptions> Domains, Type1HostSpec Host, ImmutableArray<Type1Op> Ops)
+public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOptions> Domains, Type1HostSpec Host, ImmutableArray<Type1Op> Ops) : IScenarioCase
 {
+    /// <summary>The case as a scenario, once per interface version (v1, then v2, as the T1 properties run every case
+    /// under both): a process with the case's declared memory and limit, a container with the case's variant, and
+    /// every call at its raw host addresses. No expectations: the runner's oracle invariant (each container is alone
+    /// in a declared process) is what judges a replay. The deliberate <see cref="Type1Options.Bug"/> is not part of a
+    /// scenario; <see cref="ScenarioRunOptions.Type1Bug"/> applies one to a replay.</summary>
+    /// <returns>The steps.</returns>
+    public IReadOnlyList<ScenarioStep> ToScenarioSteps() =>
+        [.. StepsUnder(Type1Version.V1), .. StepsUnder(Type1Version.V2)];
+
+    private IEnumerable<ScenarioStep> StepsUnder(Type1Version version)
+    {
+        string name = version == Type1Version.V1 ? "v1" : "v2";
+        string process = "qemu-" + name, container = "container-" + name;
+        yield return new ProcessStep(process)
+        {
+            Rlimit = Host.RlimitMemlock == ulong.MaxValue ? null : Host.RlimitMemlock,
+            CapIpcLock = Host.CapIpcLock,
+            Memory = Host.VirtualRuns,
+            Reserved = Host.Reserved,
+            Note = version == Options.Version ? "the case as generated" : "the same case under the other interface version",
+        };
+        yield return new ContainerStep(container, new DmaBackendTraits { EntryLimit = Options.DmaEntryLimit })
+        {
+            Process = process,
+            Version = version,
+            Accounting = Options.Accounting,
+            PageSize = Options.MinPageSize,
+            Domains = [.. Domains.Select(d => d.Format)],
+            Splits = Domains.All(d => d.Split == SplitPolicy.Split) ? [] : [.. Domains.Select(d => d.Split)],
+            ValidIova = Options.ValidIovaRanges,
+            WrapErrno = Options.WrapErrno,
+        };
+        foreach (var op in Ops)
+        {
+            yield return ToStep(op, process, container);
+        }
+    }
+
+    private ScenarioStep ToStep(Type1Op op, string process, string container) => op switch
+    {
+        MapDmaOp m => new MapDmaStep(container, m.Flags, m.Iova, m.Vaddr, m.Size),
+        UnmapDmaOp u => new UnmapDmaStep(container, u.Flags, u.Iova, u.Size),
+        DeviceAccessOp a => new DmaAccessStep(container, a.Iova),
+        RegisterDeviceOp r => new DeviceStep(container, r.Device, r.Callback),
+        PinPagesOp p => new PinStep(container, p.Device, p.Iova, p.Npage,
+            ((p.Prot & Type1MapFlags.Read) != 0 ? Protection.Read : Protection.None) | ((p.Prot & Type1MapFlags.Write) != 0 ? Protection.Write : Protection.None)),
+        UnpinPagesOp u => new UnpinStep(container, u.Device, u.Iova, u.Npage),
+        MigrateOp g => new MigrateStep(process, g.Hva, Options.MinPageSize, g.NewHpa),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "has no scenario form"),
+    };
+
     /// <summary>The numbered script with each call's result as the oracle gives it:
     /// <c>1. MAP iova=0x200000 vaddr=0x7f0000200000 size=2M rw -> ok 2M</c>.</summary>
     /// <returns>The text.</returns>
