@@ -7,7 +7,7 @@ namespace Verify.Properties;
 
 /// <summary>
 /// <see cref="OrderStatisticList{T}"/> (the type1 mappings' and the host pin runs' storage) against
-/// <see cref="List{T}"/>: generated scripts of inserts, range inserts, range removals, writes and clears, shrunk to
+/// <see cref="List{T}"/>: generated scripts of inserts, range inserts, range removals, range replacements, writes and clears, shrunk to
 /// the shortest failing script, checked after every step for contents, indexing, <c>EnumerateFrom</c> and the
 /// monotone descent <c>FirstIndexWhere</c>.
 /// </summary>
@@ -64,6 +64,7 @@ public sealed record ListStep(ListStepKind Kind, int Index, int Count)
         ListStepKind.Insert => $"insert 1 at ~{Index}",
         ListStepKind.InsertRange => $"insert {Count} at ~{Index}",
         ListStepKind.RemoveRange => $"remove ~{Count} at ~{Index}",
+        ListStepKind.ReplaceRange => $"replace ~{Count} at ~{Index} by {Count / 2 + 1}",
         ListStepKind.Set => $"set ~{Index}",
         _ => "clear",
     };
@@ -80,6 +81,9 @@ public enum ListStepKind
 
     /// <summary><c>RemoveRange</c> (and <c>RemoveAt</c> for a count of 1).</summary>
     RemoveRange,
+
+    /// <summary><c>ReplaceRange</c>, putting <c>Count / 2 + 1</c> items where up to <c>Count</c> were.</summary>
+    ReplaceRange,
 
     /// <summary>The indexer's setter.</summary>
     Set,
@@ -101,6 +105,7 @@ public sealed record ListScript(ImmutableArray<ListStep> Steps)
         (5, from i in Gen.Choose(0, 1000) select new ListStep(ListStepKind.Insert, i, 1)),
         (3, from i in Gen.Choose(0, 1000) from n in Gen.Choose(0, 12) select new ListStep(ListStepKind.InsertRange, i, n)),
         (3, from i in Gen.Choose(0, 1000) from n in Gen.Choose(0, 8) select new ListStep(ListStepKind.RemoveRange, i, n)),
+        (2, from i in Gen.Choose(0, 1000) from n in Gen.Choose(0, 8) select new ListStep(ListStepKind.ReplaceRange, i, n)),
         (2, from i in Gen.Choose(0, 1000) select new ListStep(ListStepKind.Set, i, 1)),
         (1, Gen.Constant(new ListStep(ListStepKind.Clear, 0, 0))));
 
@@ -112,45 +117,49 @@ public sealed record ListScript(ImmutableArray<ListStep> Steps)
         var model = new OrderStatisticList<int>();
         var reference = new List<int>();
         int fresh = 0;
+        int[] Fresh(int count)
+        {
+            int[] items = [.. Enumerable.Range(fresh, count)];
+            fresh += count;
+            return items;
+        }
+
         for (int s = 0; s < Steps.Length; s++)
         {
             var step = Steps[s];
+
+            // Where the step acts and how many items it may remove from there, in the list as it is now.
+            int at = step.Index % (reference.Count + 1);
+            int removable = step.Count % (reference.Count - at + 1);
             switch (step.Kind)
             {
                 case ListStepKind.Insert:
-                {
-                    int at = step.Index % (reference.Count + 1);
                     model.Insert(at, fresh);
                     reference.Insert(at, fresh++);
                     break;
-                }
 
                 case ListStepKind.InsertRange:
-                {
-                    int at = step.Index % (reference.Count + 1);
-                    int[] items = [.. Enumerable.Range(fresh, step.Count)];
-                    fresh += step.Count;
-                    model.InsertRange(at, items);
-                    reference.InsertRange(at, items);
+                    int[] inserted = Fresh(step.Count);
+                    model.InsertRange(at, inserted);
+                    reference.InsertRange(at, inserted);
                     break;
-                }
 
                 case ListStepKind.RemoveRange:
-                {
-                    int at = step.Index % (reference.Count + 1);
-                    int count = step.Count % (reference.Count - at + 1);
-                    model.RemoveRange(at, count);
-                    reference.RemoveRange(at, count);
+                    model.RemoveRange(at, removable);
+                    reference.RemoveRange(at, removable);
                     break;
-                }
+
+                case ListStepKind.ReplaceRange:
+                    int[] items = Fresh((step.Count / 2) + 1);
+                    model.ReplaceRange(at, removable, items);
+                    reference.RemoveRange(at, removable);
+                    reference.InsertRange(at, items);
+                    break;
 
                 case ListStepKind.Set when reference.Count > 0:
-                {
-                    int at = step.Index % reference.Count;
-                    model[at] = fresh;
-                    reference[at] = fresh++;
+                    model[at % reference.Count] = fresh;
+                    reference[at % reference.Count] = fresh++;
                     break;
-                }
 
                 case ListStepKind.Clear:
                     model.Clear();

@@ -362,71 +362,80 @@ public sealed class HostMemory
     }
 
     /// <summary>Adds <paramref name="delta"/> to the count of every byte of the range, splitting runs at its
-    /// ends, dropping runs that reach 0 and merging equal neighbours. O(log n + k) for the k runs it meets.</summary>
+    /// ends, dropping runs that reach 0 and merging equal neighbours. O(log n + k) for the k runs it meets: they and
+    /// one neighbour on each side are read once, rewritten as a list, and put back in one replacement.</summary>
+    /// <exception cref="InvalidOperationException">An unpin meets a byte nobody pins (nothing is changed).</exception>
     private void AddPins(ulong hpa, ulong size, int delta)
     {
         UInt128 end = (UInt128)hpa + size;
-        SplitAt(hpa);
-        SplitAt(end);
         int first = FirstPinEndingAfter(hpa);
-        var met = _pins.EnumerateFrom(first).TakeWhile(r => r.Hpa < end).ToList();
 
-        // The run before and the run after join the window, so a run the change makes equal to them merges.
+        // The run before and the run after join the window, so a run the change makes equal to them merges. The
+        // runs were merged before the call, so neither neighbour can merge with a piece of a run split at an end.
         int from = first > 0 ? first - 1 : first;
-        int to = Math.Min(_pins.Count, first + met.Count + 1);
-        var updated = new List<PinRun>();
-        if (from < first)
+        var window = new List<PinRun>();
+        foreach (var run in _pins.EnumerateFrom(from))
         {
-            updated.Add(_pins[from]);
+            window.Add(run);
+            if (run.Hpa >= end)
+            {
+                break;
+            }
         }
 
+        var updated = new List<PinRun>(window.Count + 4);
         UInt128 position = hpa;
-        foreach (var run in met)
+        foreach (var run in window)
         {
-            if (run.Hpa > position)
+            if (run.Hpa >= end)
             {
-                Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
-                updated.Add(new PinRun((ulong)position, (ulong)(run.Hpa - position), delta));
+                break;
             }
 
+            if (run.End <= hpa)
+            {
+                updated.Add(run);
+                continue;
+            }
+
+            AddGap(updated, hpa, end, position, run.Hpa, delta);
+            if (run.Hpa < hpa)
+            {
+                updated.Add(run with { Size = hpa - run.Hpa });
+            }
+
+            UInt128 low = UInt128.Max(run.Hpa, hpa), high = UInt128.Min(run.End, end);
             int count = run.Count + delta;
             if (count > 0)
             {
-                updated.Add(run with { Count = count });
+                updated.Add(new PinRun((ulong)low, (ulong)(high - low), count));
             }
 
-            position = run.End;
+            if (run.End > end)
+            {
+                updated.Add(new PinRun((ulong)end, (ulong)(run.End - end), run.Count));
+            }
+
+            position = high;
         }
 
-        if (position < end)
+        AddGap(updated, hpa, end, position, end, delta);
+        if (window.Count > 0 && window[^1].Hpa >= end)
         {
-            Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
-            updated.Add(new PinRun((ulong)position, (ulong)(end - position), delta));
+            updated.Add(window[^1]);
         }
 
-        if (first + met.Count < to)
-        {
-            updated.Add(_pins[first + met.Count]);
-        }
-
-        _pins.RemoveRange(from, to - from);
-        _pins.InsertRange(from, MergeNeighbours(updated));
+        _pins.ReplaceRange(from, window.Count, MergeNeighbours(updated));
     }
 
-    private void SplitAt(UInt128 address)
+    /// <summary>The bytes <c>[position, next)</c> of the range <c>[hpa, end)</c> that no run covers become a run of
+    /// count <paramref name="delta"/>; only a pin may meet them.</summary>
+    private static void AddGap(List<PinRun> updated, ulong hpa, UInt128 end, UInt128 position, UInt128 next, int delta)
     {
-        if (address > ulong.MaxValue)
+        if (next > position)
         {
-            return;
-        }
-
-        ulong a = (ulong)address;
-        int i = FirstPinEndingAfter(a);
-        if (i < _pins.Count && _pins[i].Hpa < a)
-        {
-            var run = _pins[i];
-            _pins[i] = run with { Size = a - run.Hpa };
-            _pins.Insert(i + 1, new PinRun(a, (ulong)(run.End - a), run.Count));
+            Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
+            updated.Add(new PinRun((ulong)position, (ulong)(next - position), delta));
         }
     }
 
