@@ -45,7 +45,7 @@ public sealed class OrderStatisticList<T> : IReadOnlyList<T>
     /// <exception cref="ArgumentOutOfRangeException">An index outside 0..Count.</exception>
     public void Insert(int index, T item) => ReplaceRange(index, 0, [item]);
 
-    /// <summary>Inserts <paramref name="items"/>, in order, from <paramref name="index"/>. O(k + log n).</summary>
+    /// <summary>Inserts <paramref name="items"/>, in order, from <paramref name="index"/>. O(k log k + log n).</summary>
     /// <param name="index">From 0 to <see cref="Count"/>.</param>
     /// <param name="items">The items.</param>
     /// <exception cref="ArgumentNullException">Null items.</exception>
@@ -64,7 +64,7 @@ public sealed class OrderStatisticList<T> : IReadOnlyList<T>
     public void RemoveRange(int index, int count) => ReplaceRange(index, count, []);
 
     /// <summary>Replaces <paramref name="count"/> items from <paramref name="index"/> with <paramref name="items"/>, in
-    /// order: a removal and an insertion at the same place for the price of one. O(k + log n) for k items inserted.</summary>
+    /// order: a removal and an insertion at the same place for the price of one. O(k log k + log n) for k items inserted.</summary>
     /// <param name="index">The first replaced.</param>
     /// <param name="count">How many are removed; 0 inserts only.</param>
     /// <param name="items">What takes their place; empty removes only.</param>
