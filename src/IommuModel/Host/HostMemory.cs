@@ -13,14 +13,15 @@ namespace Verify.IommuModel.Host;
 /// <remarks>
 /// <para>Everything is kept as runs, never per page: pinning 1 TiB of one backed range is a handful of run
 /// splits, not 268M page updates. A pin walks the virtual runs the range crosses (O(runs)), and each
-/// physical segment updates the pin-count runs it overlaps (O(log n + k)).</para>
+/// physical segment updates the pin-count runs it overlaps (O(log n + k), the runs kept in an <see cref="OrderStatisticList{T}"/>).</para>
 /// <para>Ends are <see cref="UInt128"/> so a range may reach 2^64. Not thread-safe.</para>
 /// </remarks>
 public sealed class HostMemory
 {
     private readonly List<VirtualRun> _virtual = [];
     private readonly List<PhysicalRange> _reserved = [];
-    private readonly List<PinRun> _pins = [];
+    // An order-statistic tree: pins that leave islands (a shuffled MAP order) stay O(log n + k) per call.
+    private readonly OrderStatisticList<PinRun> _pins = new();
     private readonly List<PhysicalRange> _retired = [];
 
     /// <summary>Bytes charged to this process's <c>locked_vm</c>; never negative.</summary>
@@ -346,9 +347,14 @@ public sealed class HostMemory
     {
         UInt128 end = (UInt128)hpa + size;
         ulong total = 0;
-        for (int i = FirstPinEndingAfter(hpa); i < _pins.Count && _pins[i].Hpa < end; i++)
+        foreach (var run in _pins.EnumerateFrom(FirstPinEndingAfter(hpa)))
         {
-            UInt128 from = UInt128.Max(hpa, _pins[i].Hpa), to = UInt128.Min(end, _pins[i].End);
+            if (run.Hpa >= end)
+            {
+                break;
+            }
+
+            UInt128 from = UInt128.Max(hpa, run.Hpa), to = UInt128.Min(end, run.End);
             total += (ulong)(to - from);
         }
 
@@ -356,75 +362,102 @@ public sealed class HostMemory
     }
 
     /// <summary>Adds <paramref name="delta"/> to the count of every byte of the range, splitting runs at its
-    /// ends, dropping runs that reach 0 and merging equal neighbours.</summary>
+    /// ends, dropping runs that reach 0 and merging equal neighbours. O(log n + k) for the k runs it meets: they and
+    /// one neighbour on each side are read once, rewritten as a list, and put back in one replacement.</summary>
+    /// <exception cref="InvalidOperationException">An unpin meets a byte nobody pins (nothing is changed).</exception>
     private void AddPins(ulong hpa, ulong size, int delta)
     {
         UInt128 end = (UInt128)hpa + size;
-        SplitAt(hpa);
-        SplitAt(end);
-        int i = FirstPinEndingAfter(hpa);
-        var updated = new List<PinRun>();
-        UInt128 position = hpa;
-        int first = i;
-        while (i < _pins.Count && _pins[i].Hpa < end)
+        int first = FirstPinEndingAfter(hpa);
+
+        // The run before and the run after join the window, so a run the change makes equal to them merges. The
+        // runs were merged before the call, so neither neighbour can merge with a piece of a run split at an end.
+        int from = first > 0 ? first - 1 : first;
+        var window = new List<PinRun>();
+        foreach (var run in _pins.EnumerateFrom(from))
         {
-            if (_pins[i].Hpa > position)
+            window.Add(run);
+            if (run.Hpa >= end)
             {
-                Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
-                updated.Add(new PinRun((ulong)position, (ulong)(_pins[i].Hpa - position), delta));
+                break;
+            }
+        }
+
+        var updated = new List<PinRun>(window.Count + 4);
+        UInt128 position = hpa;
+        foreach (var run in window)
+        {
+            if (run.Hpa >= end)
+            {
+                break;
             }
 
-            int count = _pins[i].Count + delta;
+            if (run.End <= hpa)
+            {
+                updated.Add(run);
+                continue;
+            }
+
+            AddGap(updated, hpa, end, position, run.Hpa, delta);
+            if (run.Hpa < hpa)
+            {
+                updated.Add(run with { Size = hpa - run.Hpa });
+            }
+
+            UInt128 low = UInt128.Max(run.Hpa, hpa), high = UInt128.Min(run.End, end);
+            int count = run.Count + delta;
             if (count > 0)
             {
-                updated.Add(_pins[i] with { Count = count });
+                updated.Add(new PinRun((ulong)low, (ulong)(high - low), count));
             }
 
-            position = _pins[i].End;
-            i++;
+            if (run.End > end)
+            {
+                updated.Add(new PinRun((ulong)end, (ulong)(run.End - end), run.Count));
+            }
+
+            position = high;
         }
 
-        if (position < end)
+        AddGap(updated, hpa, end, position, end, delta);
+        if (window.Count > 0 && window[^1].Hpa >= end)
+        {
+            updated.Add(window[^1]);
+        }
+
+        _pins.ReplaceRange(from, window.Count, MergeNeighbours(updated));
+    }
+
+    /// <summary>The bytes <c>[position, next)</c> of the range <c>[hpa, end)</c> that no run covers become a run of
+    /// count <paramref name="delta"/>; only a pin may meet them.</summary>
+    private static void AddGap(List<PinRun> updated, ulong hpa, UInt128 end, UInt128 position, UInt128 next, int delta)
+    {
+        if (next > position)
         {
             Preconditions.CheckState(delta > 0, $"unpinning [0x{hpa:x}..0x{end:x}) meets an unpinned gap at 0x{position:x}");
-            updated.Add(new PinRun((ulong)position, (ulong)(end - position), delta));
-        }
-
-        _pins.RemoveRange(first, i - first);
-        _pins.InsertRange(first, updated);
-        MergeAround(first, first + updated.Count);
-    }
-
-    private void SplitAt(UInt128 address)
-    {
-        if (address > ulong.MaxValue)
-        {
-            return;
-        }
-
-        ulong a = (ulong)address;
-        int i = FirstPinEndingAfter(a);
-        if (i < _pins.Count && _pins[i].Hpa < a)
-        {
-            var run = _pins[i];
-            _pins[i] = run with { Size = a - run.Hpa };
-            _pins.Insert(i + 1, new PinRun(a, (ulong)(run.End - a), run.Count));
+            updated.Add(new PinRun((ulong)position, (ulong)(next - position), delta));
         }
     }
 
-    private void MergeAround(int from, int to)
+    /// <summary>The runs, ascending, with touching neighbours of the same count joined.</summary>
+    private static List<PinRun> MergeNeighbours(List<PinRun> runs)
     {
-        int start = Math.Max(0, from - 1);
-        int stop = Math.Min(_pins.Count - 1, to);
-        for (int k = stop; k > start; k--)
+        var merged = new List<PinRun>(runs.Count);
+        foreach (var run in runs)
         {
-            if (k < _pins.Count && _pins[k - 1].End == _pins[k].Hpa && _pins[k - 1].Count == _pins[k].Count)
+            if (merged.Count > 0 && merged[^1].End == run.Hpa && merged[^1].Count == run.Count)
             {
-                _pins[k - 1] = _pins[k - 1] with { Size = _pins[k - 1].Size + _pins[k].Size };
-                _pins.RemoveAt(k);
+                merged[^1] = merged[^1] with { Size = merged[^1].Size + run.Size };
+            }
+            else
+            {
+                merged.Add(run);
             }
         }
+
+        return merged;
     }
 
-    private int FirstPinEndingAfter(ulong address) => EndOrderedSearch.FirstEndingAfter(_pins, address, static r => r.End);
+    /// <summary>The index of the first pin run ending after <paramref name="address"/> (Count when none). O(log n).</summary>
+    private int FirstPinEndingAfter(ulong address) => _pins.FirstIndexWhere(address, static (r, a) => r.End > a);
 }

@@ -23,7 +23,7 @@ namespace Verify.IommuModel.Type1;
 /// (5.2) invalidates and restores vaddrs; while any is invalid external pins are EBUSY. Migration of unpinned pages
 /// is the host's (<see cref="HostMemory.Migrate"/>).</para>
 /// <para>Not modelled: the dirty bitmap (refused with EINVAL), newer kernels' refusal of VADDR while mdevs are
-/// attached. Mappings are a sorted list: a call costs O(log n + k) plus the page-table work; a pin call
+/// attached. Mappings are an order-statistic tree sorted by IOVA: a call costs O(log n + k) plus the page-table work; a pin call
 /// O(npage log n). Not thread-safe.</para>
 /// </remarks>
 public sealed class Type1Container : IDmaBackend
@@ -34,11 +34,12 @@ public sealed class Type1Container : IDmaBackend
     /// <summary>Retries on one mapping an UNMAP survives; one more is the kernel BUG.</summary>
     public const int MaxUnmapRetries = 10;
 
-    private readonly List<Entry> _entries = [];
+    // Sorted by IOVA in an order-statistic tree: a MAP or UNMAP anywhere among 65,535 mappings costs O(log n).
+    private readonly OrderStatisticList<Entry> _entries = new();
 
-    // Parallel to _entries, so the two views listeners and properties read on every plan cost no allocation.
-    private readonly List<Type1Mapping> _mappings = [];
-    private readonly List<DmaMapping> _views = [];
+    // Live views of _entries, so the two lists listeners and properties read on every plan cost no allocation.
+    private readonly ProjectedList<Entry, Type1Mapping> _mappings;
+    private readonly ProjectedList<Entry, DmaMapping> _views;
     private readonly List<Type1Step> _steps = [];
     private readonly IoPageTable[] _domains;
     private readonly List<Device> _devices = [];
@@ -78,6 +79,8 @@ public sealed class Type1Container : IDmaBackend
         }
 
         Traits = DmaBackendTraits.Type1 with { EntryLimit = options.DmaEntryLimit };
+        _mappings = new(_entries, static e => e.Mapping);
+        _views = new(_entries, static e => e.View);
     }
 
     /// <inheritdoc/>
@@ -96,12 +99,12 @@ public sealed class Type1Container : IDmaBackend
     public IReadOnlyList<IoPageTable> Domains => _domains;
 
     /// <summary>The live mappings, ascending by IOVA.</summary>
-    /// <remarks>The live list: copy it to keep a snapshot.</remarks>
+    /// <remarks>The live list: copy it to keep a snapshot. Indexing is O(log n), enumerating O(n).</remarks>
     public IReadOnlyList<Type1Mapping> Type1Mappings => _mappings;
 
     /// <summary>The live mappings as a listener sees them (region and offset from the <see cref="RamBlocks"/>;
     /// a vaddr outside every block shows as region <c>hva</c> at offset vaddr).</summary>
-    /// <remarks>The live list: copy it to keep a snapshot.</remarks>
+    /// <remarks>The live list: copy it to keep a snapshot. Indexing is O(log n), enumerating O(n).</remarks>
     public IReadOnlyList<DmaMapping> Mappings => _views;
 
     /// <summary>Every pin, domain map, domain unmap, sync and unpin, oldest first.</summary>
@@ -340,9 +343,7 @@ public sealed class Type1Container : IDmaBackend
             _steps.Add(new Type1Step(Type1StepKind.DomainMap, d, iova, size));
         }
 
-        _entries.Insert(at, new Entry(mapping, pinned));
-        _mappings.Insert(at, mapping);
-        _views.Insert(at, ToDmaMapping(mapping));
+        _entries.Insert(at, new Entry(mapping, ToDmaMapping(mapping), pinned));
         return Type1Result.Ok(size);
     }
 
@@ -385,8 +386,6 @@ public sealed class Type1Container : IDmaBackend
         }
 
         _entries.Clear();
-        _mappings.Clear();
-        _views.Clear();
         _devices.Clear();
         _vaddrInvalid = 0;
         _closed = true;
@@ -466,13 +465,8 @@ public sealed class Type1Container : IDmaBackend
         while (true)
         {
             int first = FirstEndingAfter(iova);
-            int stop = first;
-            while (stop < _entries.Count && _entries[stop].Mapping.Iova < end)
-            {
-                stop++;
-            }
-
-            if (first == stop)
+            var touched = _entries.EnumerateFrom(first).TakeWhile(e => e.Mapping.Iova < end).ToList();
+            if (touched.Count == 0)
             {
                 return Type1Result.Ok(total);
             }
@@ -480,12 +474,12 @@ public sealed class Type1Container : IDmaBackend
             if (Options.Version == Type1Version.V2 && !all && Options.Bug != Type1Bug.BisectUnderV2)
             {
                 // Both ends are checked before anything is removed: a bisecting v2 unmap changes nothing.
-                if (_entries[first].Mapping.Iova < iova || _entries[stop - 1].Mapping.End > end)
+                if (touched[0].Mapping.Iova < iova || touched[^1].Mapping.End > end)
                 {
                     return Type1Result.Fail(Errno.EINVAL);
                 }
             }
-            else if (_entries[first].Mapping.Iova < iova)
+            else if (touched[0].Mapping.Iova < iova)
             {
                 // v1 stops at a first mapping that starts before the request: nothing (more) is removed.
                 return Type1Result.Ok(total);
@@ -493,25 +487,25 @@ public sealed class Type1Container : IDmaBackend
 
             if ((flags & Type1UnmapFlags.Vaddr) != 0)
             {
-                return InvalidateVaddrs(first, stop);
+                return InvalidateVaddrs(touched);
             }
 
-            int k = first;
-            while (k < stop && (_entries[k].External.Count == 0 || Options.Bug == Type1Bug.UnmapIgnoresExternalPins))
+            int k = 0;
+            while (k < touched.Count && (touched[k].External.Count == 0 || Options.Bug == Type1Bug.UnmapIgnoresExternalPins))
             {
-                total += _entries[k].Mapping.Size;
-                Teardown(_entries[k]);
+                total += touched[k].Mapping.Size;
+                Teardown(touched[k]);
                 k++;
             }
 
-            RemoveEntries(first, k - first);
-            if (k == stop)
+            RemoveEntries(first, touched.GetRange(0, k));
+            if (k == touched.Count)
             {
                 return Type1Result.Ok(total);
             }
 
             // The first mapping left holds external pins: ask every device to drop them, then start again.
-            var pinned = _entries[first];
+            var pinned = touched[k];
             if (ReferenceEquals(pinned, last))
             {
                 if (++retries > MaxUnmapRetries)
@@ -534,24 +528,24 @@ public sealed class Type1Container : IDmaBackend
         }
     }
 
-    /// <summary>UNMAP with VADDR over <c>[first, stop)</c>: all or nothing; one already invalid refuses the call.</summary>
-    private Type1Result InvalidateVaddrs(int first, int stop)
+    /// <summary>UNMAP with VADDR over the touched mappings: all or nothing; one already invalid refuses the call.</summary>
+    private Type1Result InvalidateVaddrs(List<Entry> touched)
     {
         UInt128 total = 0;
-        for (int k = first; k < stop; k++)
+        foreach (var entry in touched)
         {
-            if (_entries[k].Mapping.VaddrInvalid)
+            if (entry.Mapping.VaddrInvalid)
             {
                 // The kernel marks in order and un-marks what it marked when it meets one: nothing changes.
                 return Type1Result.Fail(Errno.EINVAL);
             }
 
-            total += _entries[k].Mapping.Size;
+            total += entry.Mapping.Size;
         }
 
-        for (int k = first; k < stop; k++)
+        foreach (var entry in touched)
         {
-            SetMapping(k, _entries[k].Mapping with { VaddrInvalid = true });
+            SetMapping(entry, entry.Mapping with { VaddrInvalid = true });
             _vaddrInvalid++;
         }
 
@@ -566,34 +560,33 @@ public sealed class Type1Container : IDmaBackend
             return Type1Result.Fail(Errno.ENOENT);
         }
 
-        var old = _entries[at].Mapping;
+        var entry = _entries[at];
+        var old = entry.Mapping;
         if (!old.VaddrInvalid || old.Iova != iova || old.Size != size)
         {
             return Type1Result.Fail(Errno.EINVAL);
         }
 
-        SetMapping(at, old with { Vaddr = vaddr, VaddrInvalid = false });
+        SetMapping(entry, old with { Vaddr = vaddr, VaddrInvalid = false });
         _vaddrInvalid--;
         return Type1Result.Ok(size);
     }
 
-    private void SetMapping(int k, Type1Mapping mapping)
+    private void SetMapping(Entry entry, Type1Mapping mapping)
     {
-        _entries[k].Mapping = mapping;
-        _mappings[k] = mapping;
-        _views[k] = ToDmaMapping(mapping);
+        entry.Mapping = mapping;
+        entry.View = ToDmaMapping(mapping);
     }
 
-    private void RemoveEntries(int first, int count)
+    /// <summary>Removes <paramref name="removed"/>, the entries from index <paramref name="first"/> on.</summary>
+    private void RemoveEntries(int first, List<Entry> removed)
     {
-        for (int k = first; k < first + count; k++)
+        foreach (var entry in removed)
         {
-            _vaddrInvalid -= _entries[k].Mapping.VaddrInvalid ? 1 : 0;
+            _vaddrInvalid -= entry.Mapping.VaddrInvalid ? 1 : 0;
         }
 
-        _entries.RemoveRange(first, count);
-        _mappings.RemoveRange(first, count);
-        _views.RemoveRange(first, count);
+        _entries.RemoveRange(first, removed.Count);
     }
 
     /// <summary>One page of <see cref="PinPages"/>: the first pin pins (charging only without a domain), a later pin
@@ -756,15 +749,20 @@ public sealed class Type1Container : IDmaBackend
             (m.Flags & Type1MapFlags.Write) != 0);
     }
 
-    private int FirstEndingAfter(ulong address) => EndOrderedSearch.FirstEndingAfter(_entries, address, static e => e.Mapping.End);
+    /// <summary>The index of the first mapping ending after <paramref name="address"/> (Count when none): the first one
+    /// that can contain or follow it. O(log n).</summary>
+    private int FirstEndingAfter(ulong address) => _entries.FirstIndexWhere(address, static (e, a) => e.Mapping.End > a);
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name}: {_entries.Count} mappings, locked_vm=0x{Host.LockedVm:x}";
 
-    /// <summary>One <c>vfio_dma</c>: the mapping (its vaddr may change), MAP's pins, and its external pin table.</summary>
-    private sealed class Entry(Type1Mapping mapping, ImmutableArray<HostSegment> pinned)
+    /// <summary>One <c>vfio_dma</c>: the mapping (its vaddr may change) and how a listener sees it, MAP's pins, and
+    /// its external pin table.</summary>
+    private sealed class Entry(Type1Mapping mapping, DmaMapping view, ImmutableArray<HostSegment> pinned)
     {
         public Type1Mapping Mapping { get; set; } = mapping;
+
+        public DmaMapping View { get; set; } = view;
 
         public ImmutableArray<HostSegment> Pinned { get; } = pinned;
 
