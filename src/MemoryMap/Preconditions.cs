@@ -13,9 +13,10 @@ namespace Verify.MemoryMap;
 /// built on every hot path.</remarks>
 internal static class Preconditions
 {
-    internal static void CheckArgumentRange(
+    // Generic so that a passing check does not box the value (a UInt128 end on every range built).
+    internal static void CheckArgumentRange<T>(
         bool condition,
-        object? actualValue,
+        T actualValue,
         [InterpolatedStringHandlerArgument(nameof(condition))] ref FailureMessageHandler expectation,
         string paramName)
     {
@@ -25,7 +26,7 @@ internal static class Preconditions
         }
     }
 
-    internal static void CheckArgumentRange(bool condition, object? actualValue, string expectation, string paramName)
+    internal static void CheckArgumentRange<T>(bool condition, T actualValue, string expectation, string paramName)
     {
         if (!condition)
         {

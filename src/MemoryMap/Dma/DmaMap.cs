@@ -34,7 +34,7 @@ public sealed class DmaMap
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(options);
         var sections = ImmutableArray.CreateBuilder<DmaSection>(view.Count);
-        var mappings = ImmutableArray.CreateBuilder<DmaMapping>();
+        var mappings = ImmutableArray.CreateBuilder<DmaMapping>(view.Count);
         foreach (var r in view.Ranges)
         {
             var s = DmaSection.Of(r, options);
@@ -45,7 +45,7 @@ public sealed class DmaMap
             }
         }
 
-        return new DmaMap(mappings.ToImmutable(), sections.MoveToImmutable());
+        return new DmaMap(mappings.Count == mappings.Capacity ? mappings.MoveToImmutable() : mappings.ToImmutable(), sections.MoveToImmutable());
     }
 
     /// <summary>What a device reaches at <paramref name="iova"/>, or null when nothing is mapped there.</summary>

@@ -74,6 +74,88 @@ public sealed class MappingSetBackend : IDmaBackend
         _ => Record(operation, UnmapAllCore(removed)),
     };
 
+    /// <summary>
+    /// Applies <paramref name="operations"/> in order, as many <see cref="Apply"/> calls would, but without moving the
+    /// whole array once per operation: operations whose ranges, widened to the mappings they overlap, are disjoint
+    /// commute, so each cluster of overlapping ones runs in order on a small simulator of just the mappings it
+    /// touches, and the array is rebuilt once. O(n + m log m + the clusters' own work) for m operations, which keeps
+    /// a listener's history of a million mappings cheap to bring up to date after a 1% change.
+    /// </summary>
+    /// <remarks>Only for a simulator with no entry limit (a refusal for want of slots would depend on operations
+    /// elsewhere in the array); anything else, or an unmap-all, is applied one by one.</remarks>
+    internal void ApplyAll(IReadOnlyList<DmaOperation> operations)
+    {
+        if (_record || Traits.EntryLimit != int.MaxValue || operations.Count < 2 || operations.Any(o => o is DmaOperation.UnmapAll))
+        {
+            foreach (var operation in operations)
+            {
+                Apply(operation, null);
+            }
+
+            return;
+        }
+
+        var reach = new (UInt128 Start, UInt128 End, int Index)[operations.Count];
+        for (int i = 0; i < operations.Count; i++)
+        {
+            var range = operations[i] is DmaOperation.Map m ? m.Mapping.Iova : ((DmaOperation.Unmap)operations[i]).Iova;
+            UInt128 start = range.Start, end = range.End;
+            int first = FirstEndingAfter(range.Start);
+            int stop = FirstStartingAtOrAfter(range.End, first);
+            if (!range.IsEmpty && first < stop)
+            {
+                start = UInt128.Min(start, _mappings[first].Iova.Start);
+                end = UInt128.Max(end, _mappings[stop - 1].Iova.End);
+            }
+
+            reach[i] = (start, end, i);
+        }
+
+        Array.Sort(reach, static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Index.CompareTo(b.Index));
+        var rebuilt = new List<DmaMapping>(_mappings.Count + operations.Count);
+        var cluster = new List<int>();
+        int copied = 0;
+        for (int c = 0; c < reach.Length;)
+        {
+            UInt128 clusterStart = reach[c].Start, clusterEnd = reach[c].End;
+            cluster.Clear();
+            while (c < reach.Length && (cluster.Count == 0 || reach[c].Start < clusterEnd))
+            {
+                clusterEnd = UInt128.Max(clusterEnd, reach[c].End);
+                cluster.Add(reach[c].Index);
+                c++;
+            }
+
+            // Every mapping an operation of the cluster overlaps lies wholly inside the cluster (its reach was
+            // widened to it), and no other mapping overlaps the cluster.
+            int first = clusterStart > ulong.MaxValue ? _mappings.Count : FirstEndingAfter((ulong)clusterStart);
+            int stop = Math.Max(first, FirstStartingAtOrAfter(clusterEnd, first));
+            for (int k = copied; k < first; k++)
+            {
+                rebuilt.Add(_mappings[k]);
+            }
+
+            var local = new MappingSetBackend(Name, Traits, record: false);
+            local._mappings.AddRange(_mappings.GetRange(first, stop - first));
+            cluster.Sort();
+            foreach (int index in cluster)
+            {
+                local.Apply(operations[index], null);
+            }
+
+            rebuilt.AddRange(local._mappings);
+            copied = Math.Max(copied, stop);
+        }
+
+        for (int k = copied; k < _mappings.Count; k++)
+        {
+            rebuilt.Add(_mappings[k]);
+        }
+
+        _mappings.Clear();
+        _mappings.AddRange(rebuilt);
+    }
+
     private DmaResult Record(DmaOperation operation, DmaResult result)
     {
         if (_record)
