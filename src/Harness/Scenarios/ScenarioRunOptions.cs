@@ -1,3 +1,4 @@
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 
@@ -24,4 +25,8 @@ public sealed record ScenarioRunOptions
     /// <summary>A deliberate bug every type1 container of the scenario carries (and, for
     /// <see cref="Type1Bug.MigratesPinnedPages"/>, every process), to show a saved T1 failure is caught again.</summary>
     public Type1Bug Type1Bug { get; init; } = Type1Bug.None;
+
+    /// <summary>A deliberate shadow-sync defect the scenario's vIOMMU carries, to show a saved VI-01 failure is caught
+    /// again.</summary>
+    public ShadowSyncBug ShadowSyncBug { get; init; } = ShadowSyncBug.None;
 }

@@ -20,7 +20,7 @@ namespace Verify.Harness.Generators.EndToEnd;
 /// <param name="Accounting">Per-mapping (type1) or shared.</param>
 /// <param name="Memlock">The process's memlock limit.</param>
 /// <param name="Steps">The steps in order.</param>
-public sealed record EndToEndCase(
+public sealed partial record EndToEndCase(
     string Machine, GuestIommuKind Kind, RemappingSwitch Switch, RamListenerKind Listener, AccountingMode Accounting, MemlockLimitChoice Memlock, ImmutableArray<EndToEndStep> Steps)
 {
     /// <summary>Device slots.</summary>

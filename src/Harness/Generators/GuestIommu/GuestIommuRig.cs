@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
@@ -64,7 +65,11 @@ public sealed class GuestIommuRig
             return container;
         });
         Oracle = new GuestIommuOracle(options.Kind, options.AddressWidth);
+        Accounting = accounting;
     }
+
+    /// <summary>How the containers charge the process.</summary>
+    public AccountingMode Accounting { get; }
 
     /// <summary>The machine.</summary>
     public MachineLayout Layout { get; }
@@ -99,11 +104,17 @@ public sealed class GuestIommuRig
 
     /// <summary>Unplugs a device in both.</summary>
     /// <param name="device">The name.</param>
-    public void Unplug(string device)
+    /// <returns>The model's refusal, if any (the oracle is told only what the model accepted).</returns>
+    public GuestRefusal Unplug(string device)
     {
-        Model.Unplug(device);
-        Oracle.Unplug(device);
-        _checkedIoctls.Remove(device);
+        var refusal = Model.Unplug(device);
+        if (refusal == GuestRefusal.None)
+        {
+            Oracle.Unplug(device);
+            _checkedIoctls.Remove(device);
+        }
+
+        return refusal;
     }
 
     /// <summary>Flips remapping in both.</summary>
@@ -117,10 +128,16 @@ public sealed class GuestIommuRig
     /// <summary>Writes a context entry in both.</summary>
     /// <param name="device">A plugged device.</param>
     /// <param name="entry">The entry.</param>
-    public void SetContext(string device, ContextEntry entry)
+    /// <returns>The model's refusal, if any (the oracle is told only what the model accepted).</returns>
+    public GuestRefusal SetContext(string device, ContextEntry entry)
     {
-        Model.SetContext(device, entry);
-        Oracle.SetContext(device, entry);
+        var refusal = Model.SetContext(device, entry);
+        if (refusal == GuestRefusal.None)
+        {
+            Oracle.SetContext(device, entry);
+        }
+
+        return refusal;
     }
 
     /// <summary>The guest maps and, as a correct caching-mode guest does, invalidates the mapped pages.</summary>
@@ -205,6 +222,68 @@ public sealed class GuestIommuRig
                         $"{where}: {name} iova 0x{iova:x} walks to {(walk is { } w ? w.ToString() : "nothing")}, host memory says {(hpa is { } h ? $"0x{h:x}" : "nothing")}"));
             }
         }
+    }
+
+    /// <summary>Every plugged device as it is now, to hand to <see cref="CheckStep"/> after the next step.</summary>
+    /// <returns>The snapshot, by device.</returns>
+    public ImmutableSortedDictionary<string, DeviceSnapshot> Snapshot() =>
+        Model.Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceSnapshot([.. d.Value.Container.Mappings], d.Value.Container.Log.Count, d.Value.Topology.Current),
+            StringComparer.Ordinal);
+
+    /// <summary>
+    /// VI-01 after one step: every ioctl the listeners issued succeeded, except an ENOMEM that the oracle's charge
+    /// exceeding <c>RLIMIT_MEMLOCK</c> explains (QEMU aborts there, so the caller stops); otherwise every device
+    /// translates as the oracle says (<see cref="Check"/>) and <c>locked_vm</c> is the oracle's charge. A step that must
+    /// change nothing (a redundant invalidation) issues no ioctl.
+    /// </summary>
+    /// <param name="verdict">Where failures go.</param>
+    /// <param name="where">Names the step for messages.</param>
+    /// <param name="before">The <see cref="Snapshot"/> taken before the step.</param>
+    /// <param name="changesNothing">Whether the step must issue no ioctl.</param>
+    /// <returns>Each device's ioctls and window, and whether the run ended in ENOMEM.</returns>
+    public StepObservation CheckStep(Verdict verdict, string where, IReadOnlyDictionary<string, DeviceSnapshot> before, bool changesNothing)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        ArgumentNullException.ThrowIfNull(before);
+        bool enomem = false;
+        var effects = ImmutableSortedDictionary.CreateBuilder<string, DeviceEffect>(StringComparer.Ordinal);
+        foreach (var (name, space) in Model.Devices)
+        {
+            var old = before.GetValueOrDefault(name);
+            var calls = space.Container.Log.Skip(old?.Calls ?? 0).ToList();
+            if (calls.Any(r => r.Result.Error == Errno.ENOMEM))
+            {
+                enomem = true;
+                verdict.Expect(Host.RlimitMemlock != ulong.MaxValue, () => $"{where}: {name} got ENOMEM without a memlock limit");
+            }
+
+            effects[name] = new DeviceEffect(calls.Count, old is null ? 0 : StepWindow.CollateralBytes(old.Mappings, calls, space.Container.Mappings));
+            if (changesNothing)
+            {
+                verdict.Expect(calls.Count == 0, () => $"{where}: {name} got {calls.Count} ioctl(s) from an invalidation that changed nothing, first {calls[0]}");
+            }
+        }
+
+        if (enomem)
+        {
+            // QEMU aborts on a failed MAP, so the run ends here; the refusal must be what the limit forces: the
+            // oracle's charge for the configuration reached exceeds RLIMIT_MEMLOCK, and nothing else failed.
+            ulong wanted = ExpectedCharge(Accounting);
+            verdict.Expect(wanted > Host.RlimitMemlock, () => $"{where}: ENOMEM although the oracle's charge 0x{wanted:x} fits the limit 0x{Host.RlimitMemlock:x}");
+            foreach (var (name, space) in Model.Devices)
+            {
+                var bad = space.Container.Log.Skip(before.GetValueOrDefault(name)?.Calls ?? 0).Where(r => !r.Result.Succeeded && r.Result.Error != Errno.ENOMEM).ToList();
+                verdict.Expect(bad.Count == 0, () => $"{where}: {name} ioctl failed: {bad[0]}");
+                _checkedIoctls[name] = space.Container.Log.Count;
+            }
+
+            return new StepObservation(effects.ToImmutable(), true);
+        }
+
+        Check(verdict, where);
+        ulong expected = ExpectedCharge(Accounting);
+        verdict.Expect(Host.LockedVm == expected, () => $"{where}: locked_vm 0x{Host.LockedVm:x}, the oracle expects 0x{expected:x} ({Accounting})");
+        return new StepObservation(effects.ToImmutable(), false);
     }
 
     /// <summary>
