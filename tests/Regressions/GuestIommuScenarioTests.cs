@@ -139,3 +139,43 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         output.WriteLine(string.Join("\n", broken.Problems()));
     }
 }
+
+/// <summary>Seed stories 6 and 7 (tests/Regressions/Cases/SeedStories): what their expectations rest on.</summary>
+public class GuestIommuStoryTests(ITestOutputHelper output)
+{
+    private static Scenario Story(string file) => ScenarioReader.ReadFile(Path.Combine(RegressionStore.Find().CasesFolder, "SeedStories", file));
+
+    [Fact]
+    public void Replay_Story06WithoutTheReplayWalk_FailsWhereTheDeviceJoinsTheDomain()
+    {
+        var story = Story("06-hotplug-into-populated-domain.json");
+
+        var real = ScenarioRunner.Run(story);
+        var broken = ScenarioRunner.Run(story, new ScenarioRunOptions { ShadowSyncBug = ShadowSyncBug.SkipReplayWalk });
+
+        Assert.True(real.Holds, string.Join("\n", real.Problems()));
+        output.WriteLine(string.Join("\n", broken.Problems()));
+        var failing = broken.Steps.Where(s => !s.Holds).Select(s => s.Index).ToList();
+        Assert.Equal([7], failing);
+        Assert.Contains(broken.Steps[7].BrokenExpectations, e => e.Contains("container-dev1: 28 ioctl(s), expected 30", StringComparison.Ordinal));
+        Assert.Contains(broken.Steps[7].BrokenInvariants, e => e.Contains("dev1 iova 0x200000 translates to nothing", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("07-remapping-off-with-assigned-device.json", RemappingSwitch.TwoTransactions, RamListenerKind.QemuToday)]
+    [InlineData("07-remapping-off-with-assigned-device-atomic.json", RemappingSwitch.Atomic, RamListenerKind.QemuToday)]
+    [InlineData("07-remapping-off-with-assigned-device-coalescing.json", RemappingSwitch.TwoTransactions, RamListenerKind.Coalescing)]
+    [InlineData("07-remapping-off-with-assigned-device-atomic-coalescing.json", RemappingSwitch.Atomic, RamListenerKind.Coalescing)]
+    public void Read_Story07Variant_IsThe16GiBGuestWithItsSwitchAndListenerAndTheSameWindow(string file, RemappingSwitch style, RamListenerKind listener)
+    {
+        var story = Story(file);
+
+        var viommu = Assert.Single(story.Steps.OfType<ViommuStep>());
+        Assert.Equal((style, listener), (viommu.Options.Switch, viommu.Options.Listener));
+        Assert.Equal(16UL << 30, Assert.Single(story.Steps.OfType<LayoutStep>()).Ram);
+        var off = Assert.IsType<RemappingStep>(story.Steps[^1]);
+        Assert.False(off.On);
+        Assert.Equal(11, off.Expect.Ioctls["container-dev0"]);
+        Assert.Equal((UInt128)0x3fff00000, off.Expect.Collateral["container-dev0"]);
+    }
+}
