@@ -115,6 +115,23 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         Assert.Contains(problems, p => p.Contains("no device 'dev0' is plugged", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Run_SecondDeviceUnderLegacyLibvirtLimit_EnomemEndsTheGuestAndLaterStepsAreSkipped()
+    {
+        var report = ScenarioRunner.Run(ScenarioReader.Read(File("""
+            { "layout": { "machine": "pc", "ram": "1152M" } },
+            { "viommu": { "kind": "vt-d", "memlock": { "rule": "libvirt-legacy", "guest-ram": "1152M" } } },
+            { "guest-hotplug": { "device": "dev0" } },
+            { "guest-hotplug": { "device": "dev1" } },
+            { "remapping": { "on": true } }
+            """)));
+
+        output.WriteLine(report.ToText());
+        Assert.True(report.Holds, string.Join("\n", report.Problems()));
+        Assert.Contains("QEMU would abort here", report.Steps[3].Result, StringComparison.Ordinal);
+        Assert.StartsWith("skipped: QEMU aborted at step 4", report.Steps[4].Result, StringComparison.Ordinal);
+    }
+
     public static TheoryData<ShadowSyncBug> Bugs => new() { ShadowSyncBug.SkipReplayWalk, ShadowSyncBug.RemapIdentical };
 
     [Theory]
