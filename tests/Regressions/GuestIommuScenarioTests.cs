@@ -146,7 +146,20 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         string text = ScenarioWriter.Write(scenario);
         output.WriteLine(text);
         Assert.Contains(text.TrimEnd(), PropertyFailedException.Describe(outcome, null), StringComparison.Ordinal);
-        var saved = ScenarioReader.Read(text);
+        // Saved as VERIFY_SAVE / verify check --save save it, into a scratch root, and read back from the file.
+        string root = Directory.CreateTempSubdirectory("vi01-").FullName;
+        Scenario saved;
+        try
+        {
+            string file = new RegressionStore(root).Save(scenario);
+            Assert.EndsWith(Path.Combine("Cases", "EndToEnd", RegressionStore.ShortHash(scenario) + ".json"), file, StringComparison.Ordinal);
+            saved = ScenarioReader.ReadFile(file);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
         Assert.All(saved.Steps, s => Assert.True(s.Expect.IsEmpty));
         var real = ScenarioRunner.Run(saved);
         var broken = ScenarioRunner.Run(saved, new ScenarioRunOptions { ShadowSyncBug = bug });
