@@ -40,6 +40,9 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         { """{ "invalidate": { "scope": "global", "domain": 1 } }""", "$.steps[0].invalidate.domain", "names no domain" },
         { """{ "invalidate": { "scope": "domain", "domain": 1, "iova": "0" } }""", "$.steps[0].invalidate.iova", "use scope \"pages\"" },
         { """{ "invalidate": { "scope": "pages", "domain": 1, "iova": "0" } }""", "$.steps[0].invalidate.size", "missing required field" },
+        { """{ "guest-pin": { "device": "dev0", "iova": "0x1000", "npage": 1, "prot": "w" } }""", "$.steps[0].guest-pin.prot", "\"rw\"" },
+        { """{ "guest-pin": { "device": "dev0", "iova": "0x1000", "npage": 4097 } }""", "$.steps[0].guest-pin.npage", "[0, 4096]" },
+        { """{ "guest-unpin": { "device": "dev0", "iova": "0x1000", "npage": 1, "prot": "r" } }""", "$.steps[0].guest-unpin.prot", "unknown field 'prot'" },
         { """{ "remapping": { "on": true }, "expect": { "refused": "busy" } }""", "$.steps[0].expect.refused", "\"no-caching-mode\"" },
         { """{ "remapping": { "on": true }, "expect": { "translations": [ { "device": "d", "container": "c", "iova": "0", "to": null } ] } }""", "$.steps[0].expect.translations[0]", "not several" },
     };
@@ -63,9 +66,13 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
             new EndToEndStep.Remapping(true),
             new EndToEndStep.DeviceStep(0, DeviceTrigger.SetContextDomain(2)),
             new EndToEndStep.GuestRequestStep(2, new GuestRequest(false, 0x200, 0x200, 0x4200, false)),
+            new EndToEndStep.Mdev(0, false, 0x200, 2, false),
+            new EndToEndStep.Mdev(0, false, 0x200, 1, true),
+            new EndToEndStep.Mdev(0, true, 0x200, 1, false),
             new EndToEndStep.MemoryTransaction(new LayoutOperation.SetPam(1, PamMode.ReadWrite)),
             new EndToEndStep.DeviceStep(1, DeviceTrigger.Of(DeviceTriggerKind.Hotplug)),
             new EndToEndStep.DeviceStep(1, DeviceTrigger.Of(DeviceTriggerKind.SetContextPassthrough)),
+            new EndToEndStep.Mdev(1, false, 0x4000, 513, true),
             new EndToEndStep.Invalidate(GuestInvalidation.OfPages(2, new(0x200000, 0x1000))),
             new EndToEndStep.Invalidate(GuestInvalidation.OfDomain(2)),
             new EndToEndStep.DeviceStep(0, DeviceTrigger.SwitchDomain(2, 3)),
@@ -77,6 +84,8 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         Assert.True(c.IsPermitted());
         Assert.True(EndToEndProperties.Run(c, ShadowSyncBug.None).Holds);
         var scenario = Scenario.Create(new ScenarioHeader("every guest step"), c.ToScenarioSteps());
+        Assert.Contains(scenario.Steps, s => s is GuestPinStep { Npage: 513 });
+        Assert.Contains(scenario.Steps, s => s is GuestUnpinStep);
 
         string text = ScenarioWriter.Write(scenario);
         output.WriteLine(text);

@@ -121,3 +121,31 @@ public sealed record GuestInvalidateStep(GuestInvalidation Invalidation) : Guest
     /// <inheritdoc/>
     public override string ToString() => $"guest: invalidate {Invalidation}";
 }
+
+/// <summary>The device, as an mdev, pins pages of its own container (<c>vfio_pin_pages</c>) at IOVAs as it sees them;
+/// its <c>dma_unmap</c> callback unpins everything it holds in a range being unmapped.</summary>
+/// <param name="Device">A plugged device.</param>
+/// <param name="Iova">First page's IOVA.</param>
+/// <param name="Npage">Pages.</param>
+/// <param name="Write">Whether it asks for write access.</param>
+public sealed record GuestPinStep(string Device, ulong Iova, int Npage, bool Write) : GuestIommuStep
+{
+    /// <inheritdoc/>
+    public override string Kind => "guest-pin";
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Device}: mdev pin iova 0x{Iova:x} x{Npage} {(Write ? "rw" : "r")}");
+}
+
+/// <summary>The device unpins pages of its own container (<c>vfio_unpin_pages</c>).</summary>
+/// <param name="Device">A plugged device.</param>
+/// <param name="Iova">First page's IOVA.</param>
+/// <param name="Npage">Pages.</param>
+public sealed record GuestUnpinStep(string Device, ulong Iova, int Npage) : GuestIommuStep
+{
+    /// <inheritdoc/>
+    public override string Kind => "guest-unpin";
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Device}: mdev unpin iova 0x{Iova:x} x{Npage}");
+}

@@ -30,6 +30,7 @@ public static class ScenarioReader
         "device", "pin", "unpin", "map-dma", "unmap-dma", "dma-access", "migrate",
         "page-table", "pt-map", "pt-unmap", "pt-sync", "pt-flush", "pt-access",
         "viommu", "guest-hotplug", "guest-unplug", "remapping", "context", "guest-map", "guest-unmap", "invalidate",
+        "guest-pin", "guest-unpin",
     ];
 
     internal static IReadOnlyDictionary<string, GuestIommuKind> GuestIommuKinds { get; } = new Dictionary<string, GuestIommuKind>(StringComparer.Ordinal)
@@ -67,6 +68,9 @@ public static class ScenarioReader
         ["no-caching-mode"] = GuestRefusal.NoCachingMode,
         ["wrong-slot-state"] = GuestRefusal.WrongSlotState,
     };
+
+    // A device always reads what it pins; it may also ask to write.
+    private static readonly Dictionary<string, bool> PinProtections = new(StringComparer.Ordinal) { ["r"] = false, ["rw"] = true };
 
     private static readonly string[] ContextEntries = ["none", "passthrough", "domain"];
 
@@ -391,6 +395,8 @@ public static class ScenarioReader
         "guest-map" => new GuestMapStep(b.Int("domain", 1, int.MaxValue), ReadGuestRange(b), b.Address("gpa"), b.OptionalBool("writable") ?? true),
         "guest-unmap" => new GuestUnmapStep(b.Int("domain", 1, int.MaxValue), ReadGuestRange(b)),
         "invalidate" => ReadInvalidate(b),
+        "guest-pin" => new GuestPinStep(b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096), !b.Has("prot") || b.Choice("prot", PinProtections)),
+        "guest-unpin" => new GuestUnpinStep(b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096)),
         _ => throw new ScenarioFormatException(b.Path, $"unknown step kind '{kind}'"),
     };
 

@@ -3,6 +3,9 @@ using System.Globalization;
 using Verify.Harness.Generators.GuestIommu;
 using Verify.Harness.Running;
 using Verify.IommuModel.GuestIommu;
+using Verify.IommuModel.Type1;
+using Verify.MemoryMap;
+using Verify.MemoryMap.Dma;
 
 namespace Verify.Harness.Scenarios;
 
@@ -32,7 +35,7 @@ public sealed partial class ScenarioRunner
         _guestBefore = _guest is not null && _guestAborted is null ? _guest.Snapshot() : null;
     }
 
-    private string RunGuest(GuestIommuStep step)
+    private string RunGuest(GuestIommuStep step, StepContext context)
     {
         if (step is ViommuStep v)
         {
@@ -64,9 +67,29 @@ public sealed partial class ScenarioRunner
             case GuestInvalidateStep s:
                 rig.Model.Invalidate(s.Invalidation);
                 return $"invalidated {s.Invalidation}";
+            case GuestPinStep s:
+                return PinCall(s.Device, context, () => rig.Pin(s.Device, s.Iova, s.Npage, s.Write));
+            case GuestUnpinStep s:
+                return PinCall(s.Device, context, () => rig.Unpin(s.Device, s.Iova, s.Npage));
             default:
                 throw new StepException($"'{step.Kind}' is not a guest IOMMU step");
         }
+    }
+
+    // vfio_pin_pages / vfio_unpin_pages on the device's own container: the result must be the oracle's; expect.errno
+    // and expect.size read it as those of a raw call.
+    private string PinCall(string device, StepContext context, Func<(Type1Result Model, Errno Oracle)> call)
+    {
+        if (!_guest!.Model.Devices.ContainsKey(device))
+        {
+            throw new StepException($"no device '{device}' is plugged behind the vIOMMU");
+        }
+
+        var (result, expected) = call();
+        context.Type1Raw = result;
+        context.Raw = result.KernelBug ? null : new DmaResult(result.Error, result.Size);
+        context.Invariants.Expect(result.Error == expected && !result.KernelBug, () => $"{device}: the call returned {result}, the oracle gives {expected}");
+        return $"{device}: {result}";
     }
 
     private string CreateViommu(ViommuStep step)

@@ -89,7 +89,7 @@ public sealed partial class ScenarioRunner
                 MachineStep s => Edit(t => s.Operation.ApplyTo(_layout ?? throw new StepException("machine operations need a 'layout' step first"), t)),
                 CommitStep => Commit(context),
                 ViewStep s => InstallView(s, context),
-                GuestIommuStep s => RunGuest(s),
+                GuestIommuStep s => RunGuest(s, context),
                 _ => RunDma(step, context),
             };
         }

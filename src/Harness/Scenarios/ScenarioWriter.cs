@@ -317,6 +317,17 @@ public static class ScenarioWriter
                 Number(w, "iova", s.Iova.Start);
                 Number(w, "size", s.Iova.Size);
                 break;
+            case GuestPinStep s:
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                if (!s.Write) { w.WriteString("prot", "r"); }
+                break;
+            case GuestUnpinStep s:
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                break;
             case GuestInvalidateStep s:
                 var i = s.Invalidation;
                 w.WriteString("scope", NameOf(ScenarioReader.InvalidationScopes, i.Scope));

@@ -53,7 +53,13 @@ public static class EndToEndProperties
             string where = $"after step {i + 1} ({step})";
             var before = rig.Snapshot();
             Apply(rig, step, verdict, labels, where);
+            var pinsBefore = rig.Model.Devices.Keys.Sum(d => rig.Oracle.PinsHeld(d).Count);
             var observed = rig.CheckStep(verdict, where, before, step is EndToEndStep.Invalidate);
+            if (step is not EndToEndStep.Mdev && rig.Model.Devices.Keys.Sum(d => rig.Oracle.PinsHeld(d).Count) < pinsBefore)
+            {
+                labels.Add("pins dropped by an unmap (dma_unmap callback)");
+            }
+
             foreach (var (name, effect) in observed.Devices)
             {
                 if (effect.Collateral > 0)
@@ -91,6 +97,7 @@ public static class EndToEndProperties
                 EndToEndStep.Remapping r => $"fires {r.AsTrigger.Kind}",
                 EndToEndStep.MemoryTransaction => "memory transaction",
                 EndToEndStep.GuestRequestStep g => g.Request.Unmap ? "guest unmap" : "guest map",
+                EndToEndStep.Mdev m => $"fires {m.AsTrigger.Kind}",
                 _ => "extra invalidation",
             });
         }
@@ -132,6 +139,18 @@ public static class EndToEndProperties
                 break;
             case EndToEndStep.DeviceStep d:
                 ApplyTrigger(rig, d, verdict, labels, where);
+                break;
+            case EndToEndStep.Mdev m:
+                bool held = rig.Oracle.PinsHeld(m.Device).Count > 0;
+                var (result, expected) = m.Unpin ? rig.Unpin(m.Device, m.Iova, m.Pages) : rig.Pin(m.Device, m.Iova, m.Pages, m.Write);
+                var errno = result.Error;
+                verdict.Expect(errno == expected && !result.KernelBug, () => $"{where}: vfio_{(m.Unpin ? "unpin" : "pin")}_pages gives {errno}, the oracle {expected}");
+                labels.Add($"mdev {(m.Unpin ? "unpin" : "pin")} {(errno == Errno.None ? "ok" : errno.ToString())}");
+                if (m.Unpin && !held)
+                {
+                    labels.Add("mdev unpin with no page pinned (the kernel's pins went with an unmap)");
+                }
+
                 break;
         }
     }

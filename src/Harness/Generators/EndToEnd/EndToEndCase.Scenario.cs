@@ -38,6 +38,12 @@ public sealed partial record EndToEndCase : IScenarioCase
                 case EndToEndStep.Invalidate i:
                     steps.Add(new GuestInvalidateStep(i.Invalidation));
                     break;
+                case EndToEndStep.Mdev { Unpin: true } m:
+                    steps.Add(new GuestUnpinStep(m.Device, m.Iova, m.Pages));
+                    break;
+                case EndToEndStep.Mdev m:
+                    steps.Add(new GuestPinStep(m.Device, m.Iova, m.Pages, m.Write));
+                    break;
                 case EndToEndStep.DeviceStep d:
                     steps.Add(DeviceStepOf(d));
                     break;

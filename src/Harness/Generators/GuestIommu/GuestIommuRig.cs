@@ -97,6 +97,8 @@ public sealed class GuestIommuRig
         if (refusal == GuestRefusal.None)
         {
             Oracle.Hotplug(device);
+            // Every device may be an mdev of its own container; a correct driver's dma_unmap unpins what it holds.
+            _containers[device].RegisterDevice(device, Type1DeviceCallback.UnpinsAll);
         }
 
         return refusal;
@@ -172,6 +174,29 @@ public sealed class GuestIommuRig
         }
 
         return (result, oracle);
+    }
+
+    /// <summary>The device, as an mdev, pins pages of its own container (<c>vfio_pin_pages</c>) in the model and the oracle.</summary>
+    /// <param name="device">A plugged device.</param>
+    /// <param name="iova">First page's IOVA.</param>
+    /// <param name="npage">Pages.</param>
+    /// <param name="write">Whether it asks for write access.</param>
+    /// <returns>The model's result and the oracle's errno.</returns>
+    public (Type1Result Model, Errno Oracle) Pin(string device, ulong iova, int npage, bool write)
+    {
+        var model = _containers[device].PinPages(device, iova, npage, write ? Type1MapFlags.Read | Type1MapFlags.Write : Type1MapFlags.Read);
+        return (model, Oracle.Pin(device, iova, npage, write, Model.SystemView, Model.DmaOptions));
+    }
+
+    /// <summary>The device unpins pages (<c>vfio_unpin_pages</c>) in the model and the oracle.</summary>
+    /// <param name="device">A plugged device.</param>
+    /// <param name="iova">First page's IOVA.</param>
+    /// <param name="npage">Pages.</param>
+    /// <returns>The model's result and the oracle's errno.</returns>
+    public (Type1Result Model, Errno Oracle) Unpin(string device, ulong iova, int npage)
+    {
+        var model = _containers[device].UnpinPages(device, iova, npage);
+        return (model, Oracle.Unpin(device, iova, npage, Model.SystemView, Model.DmaOptions));
     }
 
     /// <summary>A memory transaction on system memory.</summary>
@@ -257,6 +282,20 @@ public sealed class GuestIommuRig
                 verdict.Expect(Host.RlimitMemlock != ulong.MaxValue, () => $"{where}: {name} got ENOMEM without a memlock limit");
             }
 
+            foreach (var call in calls.Where(c => c.Result.Succeeded))
+            {
+                // The kernel calls the device back for every pinned mapping an UNMAP removes (SEMANTICS.md 5.4).
+                switch (call.Operation)
+                {
+                    case DmaOperation.Unmap u:
+                        Oracle.Unmapped(name, u.Iova);
+                        break;
+                    case DmaOperation.UnmapAll:
+                        Oracle.Unmapped(name, AddressRange.WholeSpace);
+                        break;
+                }
+            }
+
             effects[name] = new DeviceEffect(calls.Count, old is null ? 0 : StepWindow.CollateralBytes(old.Mappings, calls, space.Container.Mappings));
             if (changesNothing)
             {
@@ -281,9 +320,23 @@ public sealed class GuestIommuRig
         }
 
         Check(verdict, where);
+        CheckPins(verdict, where);
         ulong expected = ExpectedCharge(Accounting);
         verdict.Expect(Host.LockedVm == expected, () => $"{where}: locked_vm 0x{Host.LockedVm:x}, the oracle expects 0x{expected:x} ({Accounting})");
         return new StepObservation(effects.ToImmutable(), false);
+    }
+
+    // Each container's external pin table is the oracle's pins, each at the host page the oracle translates it to.
+    private void CheckPins(Verdict verdict, string where)
+    {
+        foreach (string name in Model.Devices.Keys.Order(StringComparer.Ordinal))
+        {
+            var actual = _containers[name].ExternalPins.Select(p => p.ToString()).ToList();
+            var expected = Oracle.PinsHeld(name).Select(p => Oracle.Translate(name, p.Iova, Model.SystemView, Model.DmaOptions) is { } t
+                ? new Type1ExternalPin(p.Iova, _hpaBase[t.Region] + t.Offset, p.Count).ToString()
+                : string.Create(CultureInfo.InvariantCulture, $"iova 0x{p.Iova:x} -> a page that no longer translates x{p.Count}")).ToList();
+            verdict.Expect(actual.SequenceEqual(expected), () => $"{where}: {name}'s external pins are\n  {string.Join("\n  ", actual)}\nthe oracle expects\n  {string.Join("\n  ", expected)}");
+        }
     }
 
     /// <summary>
