@@ -7,6 +7,7 @@ using Verify.Harness.Suites;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Lifecycle;
+using Verify.IommuModel.Type1;
 using Xunit.Abstractions;
 
 namespace Verify.Regressions;
@@ -139,6 +140,28 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         Assert.True(report.Holds, string.Join("\n", report.Problems()));
         Assert.Contains("QEMU would abort here", report.Steps[3].Result, StringComparison.Ordinal);
         Assert.StartsWith("skipped: QEMU aborted at step 4", report.Steps[4].Result, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<Type1Bug> PinBugs => new() { Type1Bug.PinWithoutReference, Type1Bug.UnmapIgnoresExternalPins };
+
+    [Theory]
+    [MemberData(nameof(PinBugs))]
+    public void Replay_ShrunkVi01PinFailureAsScenario_HoldsOnTheRealModelAndFailsWithTheSameType1Bug(Type1Bug bug)
+    {
+        var outcome = PropertyRunner.Run(EndToEndProperties.EffectiveTranslationMatchesOracle(ShadowSyncBug.None, bug), PropertyBudget.Default with { StartSeed = 20261121 });
+        Assert.False(outcome.Passed, $"VI-01 with {bug} in the containers should fail");
+
+        var scenario = ScenarioCases.Of(outcome);
+        Assert.NotNull(scenario);
+        var saved = ScenarioReader.Read(ScenarioWriter.Write(scenario));
+        output.WriteLine(ScenarioWriter.Write(saved));
+        Assert.Contains(saved.Steps, s => s is GuestPinStep);
+        var real = ScenarioRunner.Run(saved);
+        var broken = ScenarioRunner.Run(saved, new ScenarioRunOptions { Type1Bug = bug });
+
+        Assert.True(real.Holds, string.Join("\n", real.Problems()));
+        Assert.False(broken.Holds, $"the replay with {bug} held");
+        output.WriteLine(string.Join("\n", broken.Problems()));
     }
 
     public static TheoryData<ShadowSyncBug> Bugs => new() { ShadowSyncBug.SkipReplayWalk, ShadowSyncBug.RemapIdentical };

@@ -110,7 +110,7 @@ public sealed partial class ScenarioRunner
             throw new StepException($"a process named '{step.Process}' exists already; the vIOMMU's containers run in a process of their own");
         }
 
-        _guest = new GuestIommuRig(layout, step.Options with { Bug = _options.ShadowSyncBug }, step.Accounting);
+        _guest = new GuestIommuRig(layout, step.Options with { Bug = _options.ShadowSyncBug }, step.Accounting, _options.Type1Bug);
         _guest.Host.RlimitMemlock = step.Memlock?.Limit() ?? ulong.MaxValue;
         _guestProcess = step.Process;
         return $"vIOMMU {_guest.Model.Options} in front of {layout.Name}; remapping off, no device";

@@ -5,6 +5,7 @@ using Verify.Harness.Generators.GuestIommu;
 using Verify.Harness.Running;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Lifecycle;
+using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
@@ -31,21 +32,23 @@ public static class EndToEndProperties
     /// <summary>VI-01 over a vIOMMU carrying <paramref name="bug"/>: with none the catalogued property, with a bug the
     /// demonstration that it is caught.</summary>
     /// <param name="bug">The deliberate defect, or none.</param>
+    /// <param name="type1Bug">A deliberate defect of every device's type1 container, or none.</param>
     /// <returns>The definition.</returns>
-    public static PropertyDefinition EffectiveTranslationMatchesOracle(ShadowSyncBug bug) =>
+    public static PropertyDefinition EffectiveTranslationMatchesOracle(ShadowSyncBug bug, Type1Bug type1Bug = Type1Bug.None) =>
         new("VI-01", "P_VI_01_EveryDeviceTranslatesAsOracleAfterEveryStep", Suite,
-            () => Prop.ForAll(EndToEndGenerators.Cases(), c => Run(c, bug).ToProperty()));
+            () => Prop.ForAll(EndToEndGenerators.Cases(), c => Run(c, bug, type1Bug).ToProperty()));
 
     /// <summary>Runs a script step by step, checking after each; stops at the first failing step (or an ENOMEM).</summary>
     /// <param name="c">The script.</param>
     /// <param name="bug">The deliberate defect, or none.</param>
+    /// <param name="type1Bug">A deliberate defect of every device's type1 container, or none.</param>
     /// <returns>The verdict with the case's classification.</returns>
-    public static Verdict Run(EndToEndCase c, ShadowSyncBug bug)
+    public static Verdict Run(EndToEndCase c, ShadowSyncBug bug, Type1Bug type1Bug = Type1Bug.None)
     {
         ArgumentNullException.ThrowIfNull(c);
         var verdict = new Verdict();
         var labels = new HashSet<string>(StringComparer.Ordinal);
-        var rig = new GuestIommuRig(c.Layout(), GuestIommuOptions.Default with { Kind = c.Kind, Switch = c.Switch, Listener = c.Listener, Bug = bug }, c.Accounting);
+        var rig = new GuestIommuRig(c.Layout(), GuestIommuOptions.Default with { Kind = c.Kind, Switch = c.Switch, Listener = c.Listener, Bug = bug }, c.Accounting, type1Bug);
         rig.Host.RlimitMemlock = c.MemlockBytes();
         for (int i = 0; i < c.Steps.Length; i++)
         {

@@ -33,7 +33,8 @@ public sealed class GuestIommuRig
     /// <param name="layout">The machine.</param>
     /// <param name="options">The guest IOMMU variant.</param>
     /// <param name="accounting">Per-mapping (type1) or shared (one charge per page across containers).</param>
-    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping)
+    /// <param name="type1Bug">A deliberate bug every container carries, to show the checks catch it; none normally.</param>
+    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping, Type1Bug type1Bug = Type1Bug.None)
     {
         ArgumentNullException.ThrowIfNull(layout);
         Layout = layout;
@@ -57,7 +58,7 @@ public sealed class GuestIommuRig
             hpa += (size + Gigabyte) & ~(Gigabyte - 1);
         }
 
-        var type1 = Type1Options.Default with { Accounting = accounting };
+        var type1 = Type1Options.Default with { Accounting = accounting, Bug = type1Bug };
         Model = new Viommu(options, DmaOptions.Default, layout.Tree, device =>
         {
             var container = new Type1Container($"container-{device}", type1, Host, blocks, [PageTableOptions.Default]);
