@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
@@ -28,7 +29,50 @@ public static class ScenarioReader
         "listener", "process", "container", "hotplug", "unplug", "map", "unmap", "unmap-all",
         "device", "pin", "unpin", "map-dma", "unmap-dma", "dma-access", "migrate",
         "page-table", "pt-map", "pt-unmap", "pt-sync", "pt-flush", "pt-access",
+        "viommu", "guest-hotplug", "guest-unplug", "remapping", "context", "guest-map", "guest-unmap", "invalidate",
+        "guest-pin", "guest-unpin",
     ];
+
+    internal static IReadOnlyDictionary<string, GuestIommuKind> GuestIommuKinds { get; } = new Dictionary<string, GuestIommuKind>(StringComparer.Ordinal)
+    {
+        ["vt-d"] = GuestIommuKind.VtD,
+        ["virtio-iommu"] = GuestIommuKind.VirtioIommu,
+    };
+
+    internal static IReadOnlyDictionary<string, RemappingSwitch> Switches { get; } = new Dictionary<string, RemappingSwitch>(StringComparer.Ordinal)
+    {
+        ["two-transactions"] = RemappingSwitch.TwoTransactions,
+        ["atomic"] = RemappingSwitch.Atomic,
+    };
+
+    internal static IReadOnlyDictionary<string, RamListenerKind> RamListeners { get; } = new Dictionary<string, RamListenerKind>(StringComparer.Ordinal)
+    {
+        ["qemu"] = RamListenerKind.QemuToday,
+        ["coalescing"] = RamListenerKind.Coalescing,
+    };
+
+    internal static IReadOnlyDictionary<string, InvalidationScope> InvalidationScopes { get; } = new Dictionary<string, InvalidationScope>(StringComparer.Ordinal)
+    {
+        ["global"] = InvalidationScope.Global,
+        ["domain"] = InvalidationScope.Domain,
+        ["pages"] = InvalidationScope.Pages,
+    };
+
+    internal static IReadOnlyDictionary<string, GuestRefusal> Refusals { get; } = new Dictionary<string, GuestRefusal>(StringComparer.Ordinal)
+    {
+        ["none"] = GuestRefusal.None,
+        ["misaligned"] = GuestRefusal.Misaligned,
+        ["outside-address-width"] = GuestRefusal.OutsideAddressWidth,
+        ["overlap"] = GuestRefusal.Overlap,
+        ["splits-interval"] = GuestRefusal.SplitsInterval,
+        ["no-caching-mode"] = GuestRefusal.NoCachingMode,
+        ["wrong-slot-state"] = GuestRefusal.WrongSlotState,
+    };
+
+    // A device always reads what it pins; it may also ask to write.
+    private static readonly Dictionary<string, bool> PinProtections = new(StringComparer.Ordinal) { ["r"] = false, ["rw"] = true };
+
+    private static readonly string[] ContextEntries = ["none", "passthrough", "domain"];
 
     internal static IReadOnlyDictionary<string, RegionKind> RegionKinds { get; } = new Dictionary<string, RegionKind>(StringComparer.Ordinal)
     {
@@ -343,8 +387,98 @@ public static class ScenarioReader
         "pt-sync" => new PageTableSyncStep(b.String("table")),
         "pt-flush" => new PageTableFlushStep(b.String("table")),
         "pt-access" => new PageTableAccessStep(b.String("table"), b.Address("iova")),
+        "viommu" => ReadViommu(b),
+        "guest-hotplug" => new GuestHotplugStep(b.String("device")),
+        "guest-unplug" => new GuestUnplugStep(b.String("device")),
+        "remapping" => new RemappingStep(b.Bool("on")),
+        "context" => ReadContext(b),
+        "guest-map" => new GuestMapStep(b.Int("domain", 1, int.MaxValue), ReadGuestRange(b), b.Address("gpa"), b.OptionalBool("writable") ?? true),
+        "guest-unmap" => new GuestUnmapStep(b.Int("domain", 1, int.MaxValue), ReadGuestRange(b)),
+        "invalidate" => ReadInvalidate(b),
+        "guest-pin" => new GuestPinStep(b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096), !b.Has("prot") || b.Choice("prot", PinProtections)),
+        "guest-unpin" => new GuestUnpinStep(b.String("device"), b.Address("iova"), b.Int("npage", 0, 4096)),
         _ => throw new ScenarioFormatException(b.Path, $"unknown step kind '{kind}'"),
     };
+
+    private static ViommuStep ReadViommu(JsonWalker b)
+    {
+        var kind = b.Choice("kind", GuestIommuKinds);
+        if (kind == GuestIommuKind.VirtioIommu && b.Has("caching-mode"))
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "caching-mode"), "only a vt-d vIOMMU has a caching mode");
+        }
+
+        var options = GuestIommuOptions.Default with
+        {
+            Kind = kind,
+            CachingMode = b.OptionalBool("caching-mode") ?? true,
+            Switch = b.Has("switch") ? b.Choice("switch", Switches) : RemappingSwitch.TwoTransactions,
+            Listener = b.Has("listener") ? b.Choice("listener", RamListeners) : RamListenerKind.QemuToday,
+        };
+        return new ViommuStep(options, b.Has("accounting") ? b.Choice("accounting", Accountings) : AccountingMode.PerMapping)
+        {
+            Process = b.OptionalString("process") ?? ViommuStep.DefaultProcess,
+            Memlock = b.Optional("memlock") is { } rule ? ReadMemlockRule(rule, JsonWalker.Child(b.Path, "memlock")) : null,
+        };
+    }
+
+    private static ContextStep ReadContext(JsonWalker b)
+    {
+        string device = b.String("device");
+        string entry = b.String("entry");
+        string at = JsonWalker.Child(b.Path, "entry");
+        if (!ContextEntries.Contains(entry))
+        {
+            throw new ScenarioFormatException(at, $"expected one of {string.Join(", ", ContextEntries)}, got \"{entry}\"");
+        }
+
+        if (entry != "domain")
+        {
+            if (b.Has("domain"))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, "domain"), $"only a 'domain' entry names a domain; this one is '{entry}'");
+            }
+
+            return new ContextStep(device, entry == "none" ? ContextEntry.None : ContextEntry.Passthrough);
+        }
+
+        return new ContextStep(device, ContextEntry.InDomain(b.Int("domain", 1, int.MaxValue)));
+    }
+
+    private static GuestInvalidateStep ReadInvalidate(JsonWalker b)
+    {
+        var scope = b.Choice("scope", InvalidationScopes);
+        if (scope == InvalidationScope.Global)
+        {
+            foreach (string field in new[] { "domain", "iova", "size" }.Where(b.Has))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, field), "a global invalidation names no domain and no pages");
+            }
+
+            return new GuestInvalidateStep(GuestInvalidation.Global);
+        }
+
+        int domain = b.Int("domain", 1, int.MaxValue);
+        if (scope == InvalidationScope.Domain)
+        {
+            foreach (string field in new[] { "iova", "size" }.Where(b.Has))
+            {
+                throw new ScenarioFormatException(JsonWalker.Child(b.Path, field), "a domain invalidation names no pages; use scope \"pages\"");
+            }
+
+            return new GuestInvalidateStep(GuestInvalidation.OfDomain(domain));
+        }
+
+        return new GuestInvalidateStep(GuestInvalidation.OfPages(domain, ReadGuestRange(b)));
+    }
+
+    // A guest request covers at least one byte; whether it is aligned and inside the address width is the vIOMMU's
+    // answer (a refusal), not a format error.
+    private static AddressRange ReadGuestRange(JsonWalker b)
+    {
+        var range = ReadRange(b, "iova", "size");
+        return range.IsEmpty ? throw new ScenarioFormatException(JsonWalker.Child(b.Path, "size"), "expected a size above 0") : range;
+    }
 
     private static ProcessStep ReadProcess(JsonWalker b)
     {
@@ -690,14 +824,14 @@ public static class ScenarioReader
             foreach (var t in translations.EnumerateArray())
             {
                 var w = new JsonWalker(t, string.Create(CultureInfo.InvariantCulture, $"{tp}[{i++}]"));
-                bool ofTable = w.Names.Contains("table");
-                if (ofTable && w.Names.Contains("container"))
+                var targets = new[] { "container", "table", "device" }.Where(w.Names.Contains).ToList();
+                if (targets.Count > 1)
                 {
-                    throw new ScenarioFormatException(w.Path, "a translation names a 'container' or a 'table', not both");
+                    throw new ScenarioFormatException(w.Path, "a translation names one 'container', 'table' or 'device', not several");
                 }
 
-                string target = ofTable ? w.String("table") : w.String("container");
-                list.Add(new TranslationExpectation(target, w.Address("iova"), w.NullableString("to")) { OfPageTable = ofTable });
+                string field = targets.FirstOrDefault() ?? "container";
+                list.Add(new TranslationExpectation(w.String(field), w.Address("iova"), w.NullableString("to")) { OfPageTable = field == "table", OfDevice = field == "device" });
                 w.Done();
             }
 
@@ -759,6 +893,11 @@ public static class ScenarioReader
         if (e.Optional("external-pins") is { } external)
         {
             result = result with { ExternalPins = PerContainer(external, JsonWalker.Child(path, "external-pins"), StringArray) };
+        }
+
+        if (e.Has("refused"))
+        {
+            result = result with { Refused = e.Choice("refused", Refusals) };
         }
 
         if (e.Optional("memlock-limit") is { } memlock)

@@ -1,3 +1,4 @@
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 
@@ -21,7 +22,11 @@ public sealed record ScenarioRunOptions
     /// </summary>
     public Func<PageTableOptions, PageTableOptions>? PageTables { get; init; }
 
-    /// <summary>A deliberate bug every type1 container of the scenario carries (and, for
+    /// <summary>A deliberate bug every type1 container of the scenario carries, the vIOMMU's included (and, for
     /// <see cref="Type1Bug.MigratesPinnedPages"/>, every process), to show a saved T1 failure is caught again.</summary>
     public Type1Bug Type1Bug { get; init; } = Type1Bug.None;
+
+    /// <summary>A deliberate shadow-sync defect the scenario's vIOMMU carries, to show a saved VI-01 failure is caught
+    /// again.</summary>
+    public ShadowSyncBug ShadowSyncBug { get; init; } = ShadowSyncBug.None;
 }

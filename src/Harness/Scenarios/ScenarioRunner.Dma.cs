@@ -347,7 +347,7 @@ public sealed partial class ScenarioRunner
                 () => context.Raw is { } r2 ? $"size {ScenarioNumbers.Format(r2.Size)}, expected {ScenarioNumbers.Format(size)}" : "size expected, but the step made no raw call");
         }
 
-        foreach (var t in e.Translations.Where(t => !t.OfPageTable))
+        foreach (var t in e.Translations.Where(t => !t.OfPageTable && !t.OfDevice))
         {
             if (!_containers.TryGetValue(t.Target, out var c))
             {

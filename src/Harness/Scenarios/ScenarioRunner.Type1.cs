@@ -170,7 +170,7 @@ public sealed partial class ScenarioRunner
     {
         foreach (var (name, bytes) in e.LockedVm)
         {
-            ulong? actual = _host.Processes.TryGetValue(name, out var p) ? p.LockedVm : null;
+            ulong? actual = _host.Processes.TryGetValue(name, out var p) ? p.LockedVm : GuestLockedVm(name);
             verdict.Expect(actual == bytes, () => actual is null ? $"locked-vm: no process named '{name}'"
                 : $"process {name}: locked_vm {ScenarioNumbers.Format(actual.Value)}, expected {ScenarioNumbers.Format(bytes)}");
         }

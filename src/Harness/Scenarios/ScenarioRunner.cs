@@ -74,6 +74,7 @@ public sealed partial class ScenarioRunner
         var context = new StepContext(invariants);
         string result;
         BeginDmaStep(context);
+        BeginGuestStep();
         try
         {
             result = step switch
@@ -88,6 +89,7 @@ public sealed partial class ScenarioRunner
                 MachineStep s => Edit(t => s.Operation.ApplyTo(_layout ?? throw new StepException("machine operations need a 'layout' step first"), t)),
                 CommitStep => Commit(context),
                 ViewStep s => InstallView(s, context),
+                GuestIommuStep s => RunGuest(s, context),
                 _ => RunDma(step, context),
             };
         }
@@ -97,6 +99,8 @@ public sealed partial class ScenarioRunner
         }
 
         EndDmaStep(context);
+        EndGuestStep(index, step, context);
+        AddGuestEffects(context);
         CheckAccounting(context.Invariants);
         CheckPageTables(step, context.Invariants);
         if (context.Lines.Count > 0)
@@ -143,7 +147,9 @@ public sealed partial class ScenarioRunner
         var view = tree.Render();
         CheckRender(context.Invariants, tree, raw, view);
         context.Unsimplified = raw;
-        return Transaction(view, context);
+        string result = Transaction(view, context);
+        CommitGuestSystem();
+        return result;
     }
 
     private string InstallView(ViewStep step, StepContext context)
@@ -225,6 +231,7 @@ public sealed partial class ScenarioRunner
         CheckHostExpectations(e, verdict);
         CheckMdevExpectations(e, context, verdict);
         CheckPageTableExpectations(e, verdict);
+        CheckGuestExpectations(e, verdict);
     }
 
     private static PaintedPage? WithoutPriority(PaintedPage? page) => page is null ? null : page with { Priority = 0 };

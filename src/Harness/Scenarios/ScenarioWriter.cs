@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
@@ -264,6 +265,80 @@ public static class ScenarioWriter
                 w.WriteString("table", s.Table);
                 Number(w, "iova", s.Iova);
                 break;
+            case GuestIommuStep s:
+                WriteGuestIommu(w, s);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(step), step, "has no scenario form");
+        }
+    }
+
+    private static void WriteGuestIommu(Utf8JsonWriter w, GuestIommuStep step)
+    {
+        switch (step)
+        {
+            case ViommuStep s:
+                w.WriteString("kind", NameOf(ScenarioReader.GuestIommuKinds, s.Options.Kind));
+                if (s.Options.Kind == GuestIommuKind.VtD && !s.Options.CachingMode) { w.WriteBoolean("caching-mode", false); }
+                if (s.Options.Switch != RemappingSwitch.TwoTransactions) { w.WriteString("switch", NameOf(ScenarioReader.Switches, s.Options.Switch)); }
+                if (s.Options.Listener != RamListenerKind.QemuToday) { w.WriteString("listener", NameOf(ScenarioReader.RamListeners, s.Options.Listener)); }
+                if (s.Accounting != AccountingMode.PerMapping) { w.WriteString("accounting", ScenarioReader.AccountingName(s.Accounting)); }
+                if (s.Process != ViommuStep.DefaultProcess) { w.WriteString("process", s.Process); }
+                if (s.Memlock is { } rule)
+                {
+                    w.WritePropertyName("memlock");
+                    WriteMemlockRule(w, rule);
+                }
+
+                break;
+            case GuestHotplugStep s:
+                w.WriteString("device", s.Device);
+                break;
+            case GuestUnplugStep s:
+                w.WriteString("device", s.Device);
+                break;
+            case RemappingStep s:
+                w.WriteBoolean("on", s.On);
+                break;
+            case ContextStep s:
+                w.WriteString("device", s.Device);
+                w.WriteString("entry", s.Entry.Kind.ToString().ToLowerInvariant());
+                if (s.Entry.Kind == ContextKind.Domain) { w.WriteNumber("domain", s.Entry.Domain); }
+                break;
+            case GuestMapStep s:
+                w.WriteNumber("domain", s.Domain);
+                Number(w, "iova", s.Iova.Start);
+                Number(w, "size", s.Iova.Size);
+                Number(w, "gpa", s.Gpa);
+                if (!s.Writable) { w.WriteBoolean("writable", false); }
+                break;
+            case GuestUnmapStep s:
+                w.WriteNumber("domain", s.Domain);
+                Number(w, "iova", s.Iova.Start);
+                Number(w, "size", s.Iova.Size);
+                break;
+            case GuestPinStep s:
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                if (!s.Write) { w.WriteString("prot", "r"); }
+                break;
+            case GuestUnpinStep s:
+                w.WriteString("device", s.Device);
+                Number(w, "iova", s.Iova);
+                w.WriteNumber("npage", s.Npage);
+                break;
+            case GuestInvalidateStep s:
+                var i = s.Invalidation;
+                w.WriteString("scope", NameOf(ScenarioReader.InvalidationScopes, i.Scope));
+                if (i.Scope != InvalidationScope.Global) { w.WriteNumber("domain", i.Domain); }
+                if (i.Scope == InvalidationScope.Pages)
+                {
+                    Number(w, "iova", i.Range.Start);
+                    Number(w, "size", i.Range.Size);
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(step), step, "has no scenario form");
         }
@@ -409,7 +484,7 @@ public static class ScenarioWriter
             foreach (var t in e.Translations)
             {
                 w.WriteStartObject();
-                w.WriteString(t.OfPageTable ? "table" : "container", t.Target);
+                w.WriteString(t.OfPageTable ? "table" : t.OfDevice ? "device" : "container", t.Target);
                 Number(w, "iova", t.Iova);
                 if (t.To is null) { w.WriteNull("to"); } else { w.WriteString("to", t.To); }
                 w.WriteEndObject();
@@ -448,14 +523,21 @@ public static class ScenarioWriter
         PerName(w, "external-pins", e.ExternalPins, (name, list) => Strings(w, name, list));
         PerName(w, "memlock-limit", e.MemlockLimit, (name, rule) =>
         {
-            w.WriteStartObject(name);
-            w.WriteString("rule", rule.Rule);
-            Number(w, "guest-ram", rule.GuestRam);
-            w.WriteNumber("vfio-devices", rule.VfioDevices);
-            w.WriteBoolean("viommu", rule.Viommu);
-            w.WriteEndObject();
+            w.WritePropertyName(name);
+            WriteMemlockRule(w, rule);
         });
+        if (e.Refused is { } refused) { w.WriteString("refused", NameOf(ScenarioReader.Refusals, refused)); }
 
+        w.WriteEndObject();
+    }
+
+    private static void WriteMemlockRule(Utf8JsonWriter w, MemlockRule rule)
+    {
+        w.WriteStartObject();
+        w.WriteString("rule", rule.Rule);
+        Number(w, "guest-ram", rule.GuestRam);
+        w.WriteNumber("vfio-devices", rule.VfioDevices);
+        w.WriteBoolean("viommu", rule.Viommu);
         w.WriteEndObject();
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.PageTables;
 using Verify.MemoryMap;
 
@@ -67,10 +68,14 @@ public sealed record StepExpectations
     public ImmutableSortedDictionary<string, ImmutableArray<string>> ExternalPins { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
 
+    /// <summary>What the vIOMMU answered the step's guest request (hotplug, unplug, context, map, unmap):
+    /// <see cref="GuestRefusal.None"/> for accepted.</summary>
+    public GuestRefusal? Refused { get; init; }
+
     /// <summary>Whether nothing is recorded.</summary>
     public bool IsEmpty => Ranges is null && Errno is null && Size is null && Translations.IsEmpty && Ioctls.IsEmpty && Collateral.IsEmpty && Mappings.IsEmpty
         && Leaves.IsEmpty && Stale.IsEmpty && LockedVm.IsEmpty && Pinned.IsEmpty && MemlockLimit.IsEmpty
-        && KernelBug is null && ExternalPins.IsEmpty && Pfns is null;
+        && KernelBug is null && ExternalPins.IsEmpty && Pfns is null && Refused is null;
 
     /// <inheritdoc/>
     public bool Equals(StepExpectations? other) =>
@@ -89,7 +94,8 @@ public sealed record StepExpectations
         && MemlockLimit.SequenceEqual(other.MemlockLimit)
         && KernelBug == other.KernelBug
         && (Pfns is null ? other.Pfns is null : other.Pfns is not null && Pfns.Value.SequenceEqual(other.Pfns.Value))
-        && SameLists(ExternalPins, other.ExternalPins);
+        && SameLists(ExternalPins, other.ExternalPins)
+        && Refused == other.Refused;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Errno, Size, Translations.Length, Ioctls.Count);
@@ -101,8 +107,9 @@ public sealed record StepExpectations
         a is null ? b is null : b is not null && a.Value.SequenceEqual(b.Value);
 }
 
-/// <summary>What one IOVA of one container, or of one page table, must translate to.</summary>
-/// <param name="Target">The container, or the page table when <see cref="OfPageTable"/> is set.</param>
+/// <summary>What one IOVA of one container, of one page table, or of one device behind the vIOMMU must translate to.</summary>
+/// <param name="Target">The container, the page table when <see cref="OfPageTable"/> is set, or the device when
+/// <see cref="OfDevice"/> is.</param>
 /// <param name="Iova">The address.</param>
 /// <param name="To">The translation as <see cref="MemoryMap.Dma.DmaTranslation.ToString"/> prints it for a container
 /// (<c>pc.ram@0xe8000 rw</c>) or <see cref="Translation.ToString"/> for a page table (<c>0x200000 rw</c>), or null for
@@ -111,6 +118,10 @@ public sealed record TranslationExpectation(string Target, ulong Iova, string? T
 {
     /// <summary>Whether <see cref="Target"/> names a page table (JSON <c>table</c>) rather than a container.</summary>
     public bool OfPageTable { get; init; }
+
+    /// <summary>Whether <see cref="Target"/> names a device behind the vIOMMU (JSON <c>device</c>): its container's
+    /// translation, as a container's is printed.</summary>
+    public bool OfDevice { get; init; }
 }
 
 /// <summary>A management stack's rule for a process's <c>RLIMIT_MEMLOCK</c> (<see cref="IommuModel.Host.MemlockLimit"/>).</summary>

@@ -15,7 +15,7 @@ namespace Verify.Oracle.GuestIommu;
 /// </summary>
 /// <remarks>Shares only vocabulary types with the model: the guest table is kept here page by page from the guest's
 /// requests, never read from the model. Slow on purpose; keep guest mappings small. Not thread-safe.</remarks>
-public sealed class GuestIommuOracle
+public sealed partial class GuestIommuOracle
 {
     private const ulong Page = 0x1000;
     private const ulong Superpage = 0x20_0000;
@@ -51,7 +51,11 @@ public sealed class GuestIommuOracle
 
     /// <summary>A device is unplugged.</summary>
     /// <param name="device">A name.</param>
-    public void Unplug(string device) => _devices.Remove(device);
+    public void Unplug(string device)
+    {
+        _devices.Remove(device);
+        _pins.Remove(device);
+    }
 
     /// <summary>The guest flips remapping; turning it off tears the context entries down.</summary>
     /// <param name="on">The new state.</param>

@@ -20,7 +20,7 @@ namespace Verify.Harness.Generators.EndToEnd;
 /// <param name="Accounting">Per-mapping (type1) or shared.</param>
 /// <param name="Memlock">The process's memlock limit.</param>
 /// <param name="Steps">The steps in order.</param>
-public sealed record EndToEndCase(
+public sealed partial record EndToEndCase(
     string Machine, GuestIommuKind Kind, RemappingSwitch Switch, RamListenerKind Listener, AccountingMode Accounting, MemlockLimitChoice Memlock, ImmutableArray<EndToEndStep> Steps)
 {
     /// <summary>Device slots.</summary>
@@ -85,6 +85,11 @@ public sealed record EndToEndCase(
                 return fired.Refused ? null : states.SetItem(t.Slot, fired.State);
             case EndToEndStep.DeviceStep:
                 return null;
+            case EndToEndStep.Mdev m when m.Slot >= 0 && m.Slot < states.Length:
+                var pinned = DeviceLifecycle.Qemu.Fire(states[m.Slot], m.AsTrigger);
+                return pinned.Refused ? null : states.SetItem(m.Slot, pinned.State);
+            case EndToEndStep.Mdev:
+                return null;
             case EndToEndStep.Remapping r:
                 var after = states.Select(s => DeviceLifecycle.Qemu.Fire(s, r.AsTrigger)).ToList();
                 return after.Any(f => f.Refused) ? null : [.. after.Select(f => f.State)];
@@ -102,7 +107,7 @@ public sealed record EndToEndCase(
         for (int i = 0; i < Steps.Length; i++)
         {
             string after = trace is { } t ? $"   [{string.Join(", ", t[i + 1])}]" : "";
-            text.AppendLine().Append(CultureInfo.InvariantCulture, $"{i + 1,3}. {Steps[i]}{(Steps[i] is EndToEndStep.DeviceStep or EndToEndStep.Remapping ? after : "")}");
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"{i + 1,3}. {Steps[i]}{(Steps[i] is EndToEndStep.DeviceStep or EndToEndStep.Remapping or EndToEndStep.Mdev ? after : "")}");
         }
 
         return text.ToString();

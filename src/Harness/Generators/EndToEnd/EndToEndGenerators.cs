@@ -11,8 +11,8 @@ namespace Verify.Harness.Generators.EndToEnd;
 
 /// <summary>
 /// End-to-end scripts for VI-01, drawn step by step from the state reached so far: device triggers only from
-/// <see cref="DeviceLifecycle.PermittedTriggers"/> of the slot's state (mdev triggers left out: the type1 model has no
-/// mdev pins yet), the global remapping switch only when every slot permits it, guest requests aimed at what the domain
+/// <see cref="DeviceLifecycle.PermittedTriggers"/> of the slot's state (mdev pins and unpins with pages aimed at what
+/// the device sees), the global remapping switch only when every slot permits it, guest requests aimed at what the domain
 /// maps, and the machine's own memory transactions. The shrinker drops steps and shrinks their parameters, keeping
 /// every candidate permitted.
 /// </summary>
@@ -141,6 +141,20 @@ public static class EndToEndGenerators
             }
         }
 
+        for (int slot = 0; slot < states.Length; slot++)
+        {
+            var permitted = DeviceLifecycle.Qemu.PermittedTriggers(states[slot]).Select(t => t.Kind).ToList();
+            if (permitted.Contains(DeviceTriggerKind.MdevPin))
+            {
+                choices.Add((2, MdevStep(slot, states[slot], maps, sofar, unpin: false)));
+            }
+
+            if (permitted.Contains(DeviceTriggerKind.MdevUnpin))
+            {
+                choices.Add((2, MdevStep(slot, states[slot], maps, sofar, unpin: true)));
+            }
+        }
+
         return Gen.Frequency(choices).SelectMany(step =>
         {
             var next = EndToEndCase.Next(states, step) ?? states;
@@ -175,6 +189,36 @@ public static class EndToEndGenerators
         }
 
         return steps;
+    }
+
+    // Pins aim at what the device sees: a page the slot's domain maps, or low RAM (IOVA = guest physical) with
+    // remapping off or in passthrough; sometimes the VGA hole or the interrupt window (EINVAL), no pages (EINVAL) or
+    // more than 512 (E2BIG). Pins and unpins often repeat an earlier pin of the slot.
+    private static Gen<EndToEndStep> MdevStep(int slot, DeviceState state, ImmutableDictionary<int, ImmutableArray<GuestRequest>> maps, ImmutableArray<EndToEndStep> sofar, bool unpin)
+    {
+        var aimed = new List<(int, Gen<ulong>)>
+        {
+            (1, Gen.Elements(0xa0UL, GuestIommuOptions.InterruptWindow.Start / 0x1000)),
+        };
+        if (state.Kind == DeviceStateKind.AttachedToDomain && maps.GetValueOrDefault(state.Domain ?? 0, []) is { Length: > 0 } mapped)
+        {
+            aimed.Add((6, from r in Gen.Elements(mapped.ToArray()) from k in Gen.Choose(0, (int)Math.Min(r.Pages - 1, 1024)) select r.IovaPage + (ulong)k));
+        }
+        else
+        {
+            aimed.Add((6, Gen.Choose(0x100, 0x3_ffff).Select(p => (ulong)p)));
+        }
+
+        var pages = Gen.Frequency((8, Gen.Choose(1, 4)), (1, Gen.Constant(0)), (1, Gen.Constant(513)));
+        var fresh = from page in Gen.Frequency(aimed.ToArray())
+                    from n in pages
+                    from write in Gen.Elements(true, false)
+                    select (EndToEndStep)new EndToEndStep.Mdev(slot, unpin, page, n, write && !unpin);
+        var earlier = sofar.OfType<EndToEndStep.Mdev>().Where(m => m.Slot == slot && !m.Unpin).ToArray();
+        // Pinning a page twice takes a second reference, which one unpin must not drop.
+        return earlier.Length > 0
+            ? Gen.Frequency((3, Gen.Elements(earlier).Select(m => (EndToEndStep)(m with { Unpin = unpin, Write = m.Write && !unpin }))), (2, fresh))
+            : fresh;
     }
 
     private static Gen<EndToEndStep> GuestStep(ImmutableDictionary<int, ImmutableArray<GuestRequest>> maps)

@@ -50,6 +50,43 @@ public abstract record EndToEndStep
         public override string ToString() => $"{Device}: {Trigger}";
     }
 
+    /// <summary>The device in slot <see cref="Slot"/>, as an mdev, pins or unpins pages of its own container at IOVAs as
+    /// it sees them (the life cycle's <see cref="DeviceTriggerKind.MdevPin"/> / <see cref="DeviceTriggerKind.MdevUnpin"/>).</summary>
+    /// <param name="Slot">The slot; its device is <c>dev{Slot}</c>.</param>
+    /// <param name="Unpin">Whether it unpins.</param>
+    /// <param name="IovaPage">First IOVA, in 4 KiB pages.</param>
+    /// <param name="Pages">Pages (0 and more than 512 are the kernel's EINVAL and E2BIG).</param>
+    /// <param name="Write">Whether a pin asks for write access.</param>
+    public sealed record Mdev(int Slot, bool Unpin, ulong IovaPage, int Pages, bool Write) : EndToEndStep
+    {
+        /// <summary>The device's name.</summary>
+        public string Device => EndToEndCase.DeviceName(Slot);
+
+        /// <summary>The IOVA of the first page.</summary>
+        public ulong Iova => IovaPage * 0x1000;
+
+        /// <summary>The life-cycle trigger this is.</summary>
+        public DeviceTrigger AsTrigger => DeviceTrigger.Of(Unpin ? DeviceTriggerKind.MdevUnpin : DeviceTriggerKind.MdevPin);
+
+        /// <inheritdoc/>
+        public override IEnumerable<EndToEndStep> Shrink()
+        {
+            if (Pages > 1)
+            {
+                yield return this with { Pages = 1 };
+            }
+
+            if (Write)
+            {
+                yield return this with { Write = false };
+            }
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"{Device}: mdev {(Unpin ? "unpin" : "pin")} iova 0x{Iova:x} x{Pages}{(Unpin ? "" : Write ? " rw" : " r")}");
+    }
+
     /// <summary>The guest flips DMA remapping (global: every slot's state changes).</summary>
     /// <param name="On">The new state.</param>
     public sealed record Remapping(bool On) : EndToEndStep

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
@@ -32,7 +33,8 @@ public sealed class GuestIommuRig
     /// <param name="layout">The machine.</param>
     /// <param name="options">The guest IOMMU variant.</param>
     /// <param name="accounting">Per-mapping (type1) or shared (one charge per page across containers).</param>
-    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping)
+    /// <param name="type1Bug">A deliberate bug every container carries, to show the checks catch it; none normally.</param>
+    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping, Type1Bug type1Bug = Type1Bug.None)
     {
         ArgumentNullException.ThrowIfNull(layout);
         Layout = layout;
@@ -56,7 +58,7 @@ public sealed class GuestIommuRig
             hpa += (size + Gigabyte) & ~(Gigabyte - 1);
         }
 
-        var type1 = Type1Options.Default with { Accounting = accounting };
+        var type1 = Type1Options.Default with { Accounting = accounting, Bug = type1Bug };
         Model = new Viommu(options, DmaOptions.Default, layout.Tree, device =>
         {
             var container = new Type1Container($"container-{device}", type1, Host, blocks, [PageTableOptions.Default]);
@@ -64,7 +66,11 @@ public sealed class GuestIommuRig
             return container;
         });
         Oracle = new GuestIommuOracle(options.Kind, options.AddressWidth);
+        Accounting = accounting;
     }
+
+    /// <summary>How the containers charge the process.</summary>
+    public AccountingMode Accounting { get; }
 
     /// <summary>The machine.</summary>
     public MachineLayout Layout { get; }
@@ -92,6 +98,8 @@ public sealed class GuestIommuRig
         if (refusal == GuestRefusal.None)
         {
             Oracle.Hotplug(device);
+            // Every device may be an mdev of its own container; a correct driver's dma_unmap unpins what it holds.
+            _containers[device].RegisterDevice(device, Type1DeviceCallback.UnpinsAll);
         }
 
         return refusal;
@@ -99,11 +107,17 @@ public sealed class GuestIommuRig
 
     /// <summary>Unplugs a device in both.</summary>
     /// <param name="device">The name.</param>
-    public void Unplug(string device)
+    /// <returns>The model's refusal, if any (the oracle is told only what the model accepted).</returns>
+    public GuestRefusal Unplug(string device)
     {
-        Model.Unplug(device);
-        Oracle.Unplug(device);
-        _checkedIoctls.Remove(device);
+        var refusal = Model.Unplug(device);
+        if (refusal == GuestRefusal.None)
+        {
+            Oracle.Unplug(device);
+            _checkedIoctls.Remove(device);
+        }
+
+        return refusal;
     }
 
     /// <summary>Flips remapping in both.</summary>
@@ -117,10 +131,16 @@ public sealed class GuestIommuRig
     /// <summary>Writes a context entry in both.</summary>
     /// <param name="device">A plugged device.</param>
     /// <param name="entry">The entry.</param>
-    public void SetContext(string device, ContextEntry entry)
+    /// <returns>The model's refusal, if any (the oracle is told only what the model accepted).</returns>
+    public GuestRefusal SetContext(string device, ContextEntry entry)
     {
-        Model.SetContext(device, entry);
-        Oracle.SetContext(device, entry);
+        var refusal = Model.SetContext(device, entry);
+        if (refusal == GuestRefusal.None)
+        {
+            Oracle.SetContext(device, entry);
+        }
+
+        return refusal;
     }
 
     /// <summary>The guest maps and, as a correct caching-mode guest does, invalidates the mapped pages.</summary>
@@ -155,6 +175,29 @@ public sealed class GuestIommuRig
         }
 
         return (result, oracle);
+    }
+
+    /// <summary>The device, as an mdev, pins pages of its own container (<c>vfio_pin_pages</c>) in the model and the oracle.</summary>
+    /// <param name="device">A plugged device.</param>
+    /// <param name="iova">First page's IOVA.</param>
+    /// <param name="npage">Pages.</param>
+    /// <param name="write">Whether it asks for write access.</param>
+    /// <returns>The model's result and the oracle's errno.</returns>
+    public (Type1Result Model, Errno Oracle) Pin(string device, ulong iova, int npage, bool write)
+    {
+        var model = _containers[device].PinPages(device, iova, npage, write ? Type1MapFlags.Read | Type1MapFlags.Write : Type1MapFlags.Read);
+        return (model, Oracle.Pin(device, iova, npage, write, Model.SystemView, Model.DmaOptions));
+    }
+
+    /// <summary>The device unpins pages (<c>vfio_unpin_pages</c>) in the model and the oracle.</summary>
+    /// <param name="device">A plugged device.</param>
+    /// <param name="iova">First page's IOVA.</param>
+    /// <param name="npage">Pages.</param>
+    /// <returns>The model's result and the oracle's errno.</returns>
+    public (Type1Result Model, Errno Oracle) Unpin(string device, ulong iova, int npage)
+    {
+        var model = _containers[device].UnpinPages(device, iova, npage);
+        return (model, Oracle.Unpin(device, iova, npage, Model.SystemView, Model.DmaOptions));
     }
 
     /// <summary>A memory transaction on system memory.</summary>
@@ -204,6 +247,96 @@ public sealed class GuestIommuRig
                     () => string.Create(CultureInfo.InvariantCulture,
                         $"{where}: {name} iova 0x{iova:x} walks to {(walk is { } w ? w.ToString() : "nothing")}, host memory says {(hpa is { } h ? $"0x{h:x}" : "nothing")}"));
             }
+        }
+    }
+
+    /// <summary>Every plugged device as it is now, to hand to <see cref="CheckStep"/> after the next step.</summary>
+    /// <returns>The snapshot, by device.</returns>
+    public ImmutableSortedDictionary<string, DeviceSnapshot> Snapshot() =>
+        Model.Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceSnapshot([.. d.Value.Container.Mappings], d.Value.Container.Log.Count, d.Value.Topology.Current),
+            StringComparer.Ordinal);
+
+    /// <summary>
+    /// VI-01 after one step: every ioctl the listeners issued succeeded, except an ENOMEM that the oracle's charge
+    /// exceeding <c>RLIMIT_MEMLOCK</c> explains (QEMU aborts there, so the caller stops); otherwise every device
+    /// translates as the oracle says (<see cref="Check"/>) and <c>locked_vm</c> is the oracle's charge. A step that must
+    /// change nothing (a redundant invalidation) issues no ioctl.
+    /// </summary>
+    /// <param name="verdict">Where failures go.</param>
+    /// <param name="where">Names the step for messages.</param>
+    /// <param name="before">The <see cref="Snapshot"/> taken before the step.</param>
+    /// <param name="changesNothing">Whether the step must issue no ioctl.</param>
+    /// <returns>Each device's ioctls and window, and whether the run ended in ENOMEM.</returns>
+    public StepObservation CheckStep(Verdict verdict, string where, IReadOnlyDictionary<string, DeviceSnapshot> before, bool changesNothing)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        ArgumentNullException.ThrowIfNull(before);
+        bool enomem = false;
+        var effects = ImmutableSortedDictionary.CreateBuilder<string, DeviceEffect>(StringComparer.Ordinal);
+        foreach (var (name, space) in Model.Devices)
+        {
+            var old = before.GetValueOrDefault(name);
+            var calls = space.Container.Log.Skip(old?.Calls ?? 0).ToList();
+            if (calls.Any(r => r.Result.Error == Errno.ENOMEM))
+            {
+                enomem = true;
+                verdict.Expect(Host.RlimitMemlock != ulong.MaxValue, () => $"{where}: {name} got ENOMEM without a memlock limit");
+            }
+
+            foreach (var call in calls.Where(c => c.Result.Succeeded))
+            {
+                // The kernel calls the device back for every pinned mapping an UNMAP removes (SEMANTICS.md 5.4).
+                switch (call.Operation)
+                {
+                    case DmaOperation.Unmap u:
+                        Oracle.Unmapped(name, u.Iova);
+                        break;
+                    case DmaOperation.UnmapAll:
+                        Oracle.Unmapped(name, AddressRange.WholeSpace);
+                        break;
+                }
+            }
+
+            effects[name] = new DeviceEffect(calls.Count, old is null ? 0 : StepWindow.CollateralBytes(old.Mappings, calls, space.Container.Mappings));
+            if (changesNothing)
+            {
+                verdict.Expect(calls.Count == 0, () => $"{where}: {name} got {calls.Count} ioctl(s) from an invalidation that changed nothing, first {calls[0]}");
+            }
+        }
+
+        if (enomem)
+        {
+            // QEMU aborts on a failed MAP, so the run ends here; the refusal must be what the limit forces: the
+            // oracle's charge for the configuration reached exceeds RLIMIT_MEMLOCK, and nothing else failed.
+            ulong wanted = ExpectedCharge(Accounting);
+            verdict.Expect(wanted > Host.RlimitMemlock, () => $"{where}: ENOMEM although the oracle's charge 0x{wanted:x} fits the limit 0x{Host.RlimitMemlock:x}");
+            foreach (var (name, space) in Model.Devices)
+            {
+                var bad = space.Container.Log.Skip(before.GetValueOrDefault(name)?.Calls ?? 0).Where(r => !r.Result.Succeeded && r.Result.Error != Errno.ENOMEM).ToList();
+                verdict.Expect(bad.Count == 0, () => $"{where}: {name} ioctl failed: {bad[0]}");
+                _checkedIoctls[name] = space.Container.Log.Count;
+            }
+
+            return new StepObservation(effects.ToImmutable(), true);
+        }
+
+        Check(verdict, where);
+        CheckPins(verdict, where);
+        ulong expected = ExpectedCharge(Accounting);
+        verdict.Expect(Host.LockedVm == expected, () => $"{where}: locked_vm 0x{Host.LockedVm:x}, the oracle expects 0x{expected:x} ({Accounting})");
+        return new StepObservation(effects.ToImmutable(), false);
+    }
+
+    // Each container's external pin table is the oracle's pins, each at the host page the oracle translates it to.
+    private void CheckPins(Verdict verdict, string where)
+    {
+        foreach (string name in Model.Devices.Keys.Order(StringComparer.Ordinal))
+        {
+            var actual = _containers[name].ExternalPins.Select(p => p.ToString()).ToList();
+            var expected = Oracle.PinsHeld(name).Select(p => Oracle.Translate(name, p.Iova, Model.SystemView, Model.DmaOptions) is { } t
+                ? new Type1ExternalPin(p.Iova, _hpaBase[t.Region] + t.Offset, p.Count).ToString()
+                : string.Create(CultureInfo.InvariantCulture, $"iova 0x{p.Iova:x} -> a page that no longer translates x{p.Count}")).ToList();
+            verdict.Expect(actual.SequenceEqual(expected), () => $"{where}: {name}'s external pins are\n  {string.Join("\n  ", actual)}\nthe oracle expects\n  {string.Join("\n  ", expected)}");
         }
     }
 

@@ -2,7 +2,7 @@ using Verify.IommuModel.GuestIommu;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Dma;
 
-namespace Verify.Harness.Generators.EndToEnd;
+namespace Verify.Harness.Generators.GuestIommu;
 
 /// <summary>
 /// The DMA window of one step on one container (SEMANTICS.md 3): bytes a mapping held before the step, that some
