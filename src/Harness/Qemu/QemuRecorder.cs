@@ -326,7 +326,14 @@ public sealed class QemuRecorder
             // Give QEMU a moment to finish exiting, and its stderr pipe to drain, so the message
             // carries QEMU's own reason (the exit alone does not mean the last lines were read).
             bool exited = process.WaitForExit(2000);
-            stderr.WaitForEnd(TimeSpan.FromSeconds(1));
+            if (exited)
+            {
+                // Only the untimed wait also waits for the redirected stderr's reader to reach the end; on a loaded
+                // machine that can take longer than the exit itself (CI once lost the reason this way).
+                process.WaitForExit();
+            }
+
+            stderr.WaitForEnd(TimeSpan.FromSeconds(10));
             string code = exited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
             return new QemuRecordingException($"QEMU exited (code {code}) {when}{Stderr()}");
         }
