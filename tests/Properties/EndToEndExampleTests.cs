@@ -17,6 +17,7 @@ public class EndToEndExampleTests(ITestOutputHelper output)
     {
         { ShadowSyncBug.SkipReplayWalk, "translates to nothing, the oracle says" },
         { ShadowSyncBug.RemapIdentical, "from an invalidation that changed nothing" },
+        { ShadowSyncBug.PlannerDropsShadow, "translates to nothing, the oracle says" },
     };
 
     [Theory]
