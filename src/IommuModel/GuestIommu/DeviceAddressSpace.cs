@@ -9,7 +9,8 @@ namespace Verify.IommuModel.GuestIommu;
 /// One assigned device's address space under the vIOMMU: its region tree over system memory (<see cref="DeviceRegions"/>),
 /// its <see cref="MemoryTopology"/>, vfio's listener on it (<see cref="NaiveVfioListener"/> as QEMU today, or the
 /// <see cref="CoalescingListener"/>, for RAM sections, plus the IOMMU notifiers registered for IOMMU sections) and its own
-/// container, as QEMU makes one per address space.
+/// container, as QEMU makes one per address space. Under <see cref="RamListenerKind.Unified"/> neither side issues
+/// ioctls: the <see cref="UnifiedPlanner"/> plans both together after every commit, replay and sync.
 /// </summary>
 /// <remarks>Created and driven by <see cref="Viommu"/>; not thread-safe.</remarks>
 public sealed class DeviceAddressSpace
