@@ -17,6 +17,7 @@ public class EndToEndExampleTests(ITestOutputHelper output)
     {
         { ShadowSyncBug.SkipReplayWalk, "translates to nothing, the oracle says" },
         { ShadowSyncBug.RemapIdentical, "from an invalidation that changed nothing" },
+        { ShadowSyncBug.PlannerDropsShadow, "translates to nothing, the oracle says" },
     };
 
     [Theory]
@@ -29,6 +30,11 @@ public class EndToEndExampleTests(ITestOutputHelper output)
         output.WriteLine(outcome.Report);
         Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^\s*1\. ", outcome.Counterexample!);
+        if (bug == ShadowSyncBug.PlannerDropsShadow)
+        {
+            // The defect lives only in the unified planner: shrinking must not reach a listener that hides it.
+            Assert.Contains("listener Unified", outcome.Counterexample!, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -49,6 +49,7 @@ public static class ScenarioReader
     {
         ["qemu"] = RamListenerKind.QemuToday,
         ["coalescing"] = RamListenerKind.Coalescing,
+        ["unified"] = RamListenerKind.Unified,
     };
 
     internal static IReadOnlyDictionary<string, InvalidationScope> InvalidationScopes { get; } = new Dictionary<string, InvalidationScope>(StringComparer.Ordinal)

@@ -9,7 +9,8 @@ namespace Verify.IommuModel.GuestIommu;
 /// One assigned device's address space under the vIOMMU: its region tree over system memory (<see cref="DeviceRegions"/>),
 /// its <see cref="MemoryTopology"/>, vfio's listener on it (<see cref="NaiveVfioListener"/> as QEMU today, or the
 /// <see cref="CoalescingListener"/>, for RAM sections, plus the IOMMU notifiers registered for IOMMU sections) and its own
-/// container, as QEMU makes one per address space.
+/// container, as QEMU makes one per address space. Under <see cref="RamListenerKind.Unified"/> neither side issues
+/// ioctls: the <see cref="UnifiedPlanner"/> plans both together after every commit, replay and sync.
 /// </summary>
 /// <remarks>Created and driven by <see cref="Viommu"/>; not thread-safe.</remarks>
 public sealed class DeviceAddressSpace
@@ -25,7 +26,13 @@ public sealed class DeviceAddressSpace
         _owner = owner;
         Regions = new DeviceRegions(name);
         Container = new RecordingBackend(container, () => owner.Transaction);
-        if (owner.Options.Listener == RamListenerKind.Coalescing)
+        if (owner.Options.Listener == RamListenerKind.Unified)
+        {
+            // A coalescing listener without containers only follows the view and its RAM mappings for the planner.
+            RamListener = new CoalescingListener(owner.DmaOptions, PlanOptions.Default);
+            Planner = new UnifiedPlanner(Container);
+        }
+        else if (owner.Options.Listener == RamListenerKind.Coalescing)
         {
             var coalescing = new CoalescingListener(owner.DmaOptions, PlanOptions.Default);
             coalescing.AddContainer(Container);
@@ -61,6 +68,9 @@ public sealed class DeviceAddressSpace
 
     /// <summary>The vfio listener for the RAM sections (<see cref="GuestIommuOptions.Listener"/>).</summary>
     public IMemoryListener RamListener { get; }
+
+    /// <summary>The planner of the device's whole translation under <see cref="RamListenerKind.Unified"/>, else null.</summary>
+    public UnifiedPlanner? Planner { get; }
 
     /// <summary>The device's container, with every call recorded.</summary>
     public RecordingBackend Container { get; }
@@ -100,6 +110,8 @@ public sealed class DeviceAddressSpace
         {
             n.Replay(_owner.TableFor(Context));
         }
+
+        PlanWhole();
     }
 
     /// <summary>Shadow-syncs every notifier over <paramref name="scope"/>.</summary>
@@ -109,12 +121,28 @@ public sealed class DeviceAddressSpace
         {
             n.Sync(_owner.TableFor(Context), scope);
         }
+
+        PlanWhole();
     }
 
     /// <summary>Unplug: the listener goes, which deletes every section (RAM unmapped, notifiers removed with their big unmap).</summary>
     internal void Remove() => Topology.Unregister(_listener);
 
     private void Commit(RegionTree tree) => Topology.Commit(tree.Render());
+
+    // The unified planner's point of action: the RAM sections' mappings and every notifier's shadow, translated now.
+    private void PlanWhole()
+    {
+        if (Planner is null)
+        {
+            return;
+        }
+
+        var ram = ((CoalescingListener)RamListener).Map.Mappings;
+        var shadow = _owner.Options.Bug == ShadowSyncBug.PlannerDropsShadow ? []
+            : _notifiers.SelectMany(n => n.Shadow).Select(_owner.TranslateLeaf).OfType<DmaMapping>();
+        Planner.PlanAndApply(UnifiedPlanner.Desired(ram, shadow));
+    }
 
     private RegionTree TreeFor(bool nodmar, bool iommu)
     {
@@ -159,6 +187,11 @@ public sealed class DeviceAddressSpace
 
             notifier.Forget();
             space._notifiers.Remove(notifier);
+            if (space.Planner is not null)
+            {
+                return;
+            }
+
             var container = space.Container;
             container.Source = IoctlSource.Notifier;
             if (section.Size == AddressSpace.End)
@@ -194,13 +227,14 @@ public sealed class DeviceAddressSpace
             space.RamListener.Commit();
             foreach (var section in _added)
             {
-                var notifier = new ShadowNotifier(section, space._owner.Options.AddressWidth, space.Container, space._owner.TranslateLeaf, space._owner.Options.Bug);
+                var notifier = new ShadowNotifier(section, space._owner.Options.AddressWidth, space.Planner is null ? space.Container : null, space._owner.TranslateLeaf, space._owner.Options.Bug);
                 space._notifiers.Add(notifier);
                 space._notifiers.Sort((a, b) => a.Section.Start.CompareTo(b.Section.Start));
                 notifier.Replay(space._owner.TableFor(space.Context));
             }
 
             _added.Clear();
+            space.PlanWhole();
         }
     }
 }

@@ -20,6 +20,11 @@ public enum RamListenerKind
     /// <summary><see cref="Verify.MemoryMap.Dma.CoalescingListener"/>: plans at commit from its history, skips
     /// functionally equal re-layouts.</summary>
     Coalescing,
+
+    /// <summary>No per-side listener: one <see cref="Verify.MemoryMap.Dma.DmaPlanner"/> per device plans its container
+    /// from its history to the device's whole desired translation (RAM sections and shadow mappings together) at
+    /// every point QEMU acts (<see cref="UnifiedPlanner"/>).</summary>
+    Unified,
 }
 
 /// <summary>A deliberate defect of the shadow sync, so tests can show the properties catch it.</summary>
@@ -34,6 +39,10 @@ public enum ShadowSyncBug
 
     /// <summary>The identical-map check is skipped: a re-walk unmaps and maps again every mapping it finds.</summary>
     RemapIdentical,
+
+    /// <summary>Under <see cref="RamListenerKind.Unified"/> the planner's desired map leaves the shadow mappings out: a
+    /// device behind the IOMMU sees nothing the guest mapped. No effect with the other listeners.</summary>
+    PlannerDropsShadow,
 }
 
 /// <summary>The guest IOMMU variant (SEMANTICS.md 7).</summary>
@@ -53,7 +62,8 @@ public sealed record GuestIommuOptions
     /// <summary>How the remapping switch is done.</summary>
     public RemappingSwitch Switch { get; init; } = RemappingSwitch.TwoTransactions;
 
-    /// <summary>The vfio listener for RAM sections; IOMMU sections always go through the notifier.</summary>
+    /// <summary>The vfio listener for RAM sections; IOMMU sections always go through the notifier, which under
+    /// <see cref="RamListenerKind.Unified"/> only keeps the shadow and leaves the ioctls to the unified planner.</summary>
     public RamListenerKind Listener { get; init; } = RamListenerKind.QemuToday;
 
     /// <summary>Guest IOVA width in bits (QEMU's <c>aw-bits</c>); notifier ranges are clipped to it.</summary>

@@ -10,6 +10,9 @@ public enum IoctlSource
 
     /// <summary>The IOMMU notifier: replay, shadow sync, or the big unmap when the IOMMU section goes away.</summary>
     Notifier,
+
+    /// <summary>The unified planner (<see cref="RamListenerKind.Unified"/>), for the device's whole translation.</summary>
+    Planner,
 }
 
 /// <summary>One MAP or UNMAP a device's container received, with what it returned.</summary>

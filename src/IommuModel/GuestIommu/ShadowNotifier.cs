@@ -11,23 +11,24 @@ namespace Verify.IommuModel.GuestIommu;
 public sealed class ShadowNotifier
 {
     private readonly SortedDictionary<ulong, GuestLeaf> _shadow = [];
-    private readonly RecordingBackend _container;
+    private readonly RecordingBackend? _container;
     private readonly Func<GuestLeaf, DmaMapping?> _translate;
     private readonly ShadowSyncBug _bug;
 
     /// <summary>Creates a notifier for <paramref name="section"/> clipped to the guest address width.</summary>
     /// <param name="section">The IOMMU section's range.</param>
     /// <param name="addressWidth">The guest IOMMU's address width.</param>
-    /// <param name="container">The device's container.</param>
+    /// <param name="container">The device's container, or null when the notifier only keeps the shadow and a
+    /// <see cref="UnifiedPlanner"/> issues the ioctls.</param>
     /// <param name="translate">vfio's <c>vfio_get_xlat_addr</c>: a guest leaf to the MAP it becomes, or null when its
     /// guest physical range is not RAM of one section (QEMU reports an error and maps nothing).</param>
     /// <param name="bug">A deliberate defect, or none.</param>
-    public ShadowNotifier(AddressRange section, int addressWidth, RecordingBackend container, Func<GuestLeaf, DmaMapping?> translate, ShadowSyncBug bug)
+    public ShadowNotifier(AddressRange section, int addressWidth, RecordingBackend? container, Func<GuestLeaf, DmaMapping?> translate, ShadowSyncBug bug)
     {
         Section = section;
         UInt128 limit = (UInt128)1 << addressWidth;
         Range = section.Start >= limit ? new AddressRange(section.Start, 0) : AddressRange.FromBounds(section.Start, UInt128.Min(section.End, limit));
-        _container = Preconditions.CheckNotNull(container, nameof(container));
+        _container = container;
         _translate = Preconditions.CheckNotNull(translate, nameof(translate));
         _bug = bug;
     }
@@ -108,14 +109,14 @@ public sealed class ShadowNotifier
         _shadow[leaf.Iova.Start] = leaf;
         if (_translate(leaf) is { } mapping)
         {
-            Issue(() => _container.Map(mapping));
+            Issue(c => c.Map(mapping));
         }
     }
 
     private void UnmapLeaf(GuestLeaf leaf)
     {
         _shadow.Remove(leaf.Iova.Start);
-        Issue(() => _container.Unmap(leaf.Iova));
+        Issue(c => c.Unmap(leaf.Iova));
     }
 
     // vtd_address_space_unmap: the range goes out as naturally aligned power-of-two pieces.
@@ -132,18 +133,23 @@ public sealed class ShadowNotifier
             }
 
             ulong start = (ulong)at;
-            Issue(() => _container.Unmap(new AddressRange(start, size)));
+            Issue(c => c.Unmap(new AddressRange(start, size)));
             at += size;
         }
     }
 
-    private void Issue(Func<DmaResult> call)
+    private void Issue(Func<RecordingBackend, DmaResult> call)
     {
+        if (_container is null)
+        {
+            return;
+        }
+
         var before = _container.Source;
         _container.Source = IoctlSource.Notifier;
         try
         {
-            call();
+            call(_container);
         }
         finally
         {
