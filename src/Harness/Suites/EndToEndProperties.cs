@@ -63,6 +63,7 @@ public static class EndToEndProperties
                 labels.Add("pins dropped by an unmap (dma_unmap callback)");
             }
 
+            ExpectNoIoctlWithoutChange(rig, c, step, before, verdict, labels, where);
             foreach (var (name, effect) in observed.Devices)
             {
                 if (effect.Collateral > 0)
@@ -111,6 +112,58 @@ public static class EndToEndProperties
         }
 
         return verdict;
+    }
+
+    /// <summary>
+    /// The point of planning a device's container as one (<see cref="RamListenerKind.Unified"/>): a step that leaves
+    /// what the container translates exactly as it was must not have sent it a single ioctl, whatever happened to the
+    /// address space's sections (a remapping switch into an identical domain, a re-layout, a redundant sync). Only
+    /// an atomic switch can promise it for the remapping step itself: QEMU's two transactions pass through a state
+    /// with nothing mapped.
+    /// </summary>
+    private static void ExpectNoIoctlWithoutChange(GuestIommuRig rig, EndToEndCase c, EndToEndStep step,
+        IReadOnlyDictionary<string, DeviceSnapshot> before, Verdict verdict, HashSet<string> labels, string where)
+    {
+        if (c.Listener != RamListenerKind.Unified || (step is EndToEndStep.Remapping && c.Switch != RemappingSwitch.Atomic))
+        {
+            return;
+        }
+
+        foreach (var (name, space) in rig.Model.Devices)
+        {
+            if (before.GetValueOrDefault(name) is not { } old || !Runs(old.Mappings).SequenceEqual(Runs(space.Container.Mappings)))
+            {
+                continue;
+            }
+
+            // A refused MAP (ENOMEM past the memlock limit) changes nothing and is VI-01's other checks' business.
+            var sent = space.Container.Log.Skip(old.Calls).Where(r => r.Result.Succeeded).ToList();
+            verdict.Expect(sent.Count == 0, () => $"{where}: {name}'s container translates exactly as before the step, yet the unified planner "
+                + $"made {sent.Count} successful ioctl(s): {string.Join("; ", sent)}");
+            if (step is EndToEndStep.Remapping)
+            {
+                labels.Add("remapping switched with no ioctl (unified planner)");
+            }
+        }
+    }
+
+    // Adjacent mappings that continue each other joined: two lists with equal runs translate every IOVA alike.
+    private static List<DmaMapping> Runs(IEnumerable<DmaMapping> mappings)
+    {
+        var runs = new List<DmaMapping>();
+        foreach (var m in mappings)
+        {
+            if (runs.Count > 0 && runs[^1].IsContinuedBy(m))
+            {
+                runs[^1] = runs[^1] with { Iova = AddressRange.FromBounds(runs[^1].Iova.Start, m.Iova.End) };
+            }
+            else
+            {
+                runs.Add(m);
+            }
+        }
+
+        return runs;
     }
 
     private static void Apply(GuestIommuRig rig, EndToEndStep step, Verdict verdict, HashSet<string> labels, string where)
