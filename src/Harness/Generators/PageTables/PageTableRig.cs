@@ -216,6 +216,24 @@ public sealed class PageTableRig
             }
         }
 
+        // What a device actually gets on a hit (the cached page plus the offset in it), at both ends of the page:
+        // the entries above can be right while the lookup that serves them is not.
+        ulong granule = Options.Format.Granule;
+        foreach (var entry in Model.Iotlb.CachedLeaves.OrderBy(e => e.Iova).ToList())
+        {
+            foreach (ulong offset in new[] { 0UL, granule - 1 })
+            {
+                var got = Model.Iotlb.Access(entry.Iova + offset);
+                var want = Oracle.Translate(entry.Iova) is { } page ? new Translation(page.Pa + offset, page.Protection) : (Translation?)null;
+                if (got != want)
+                {
+                    throw new PageTableViolation(
+                        $"{when} under {Variant}: a device access at iova 0x{entry.Iova + offset:x} gets {(got?.ToString() ?? "a fault")} from the IOTLB, " +
+                        $"but the page {(want is null ? "is unmapped" : $"maps it to {want}")}");
+                }
+            }
+        }
+
         foreach (var walk in Model.Iotlb.CachedWalks)
         {
             int linked = Model.TablePageAt(walk.Level, walk.Iova);
