@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Verify.Harness.Layouts;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
@@ -10,8 +11,8 @@ namespace Verify.Harness.Generators.Dma;
 
 /// <summary>
 /// The containers a <see cref="DmaCase"/>'s listeners drive. On a realistic machine with a type1 backend they are
-/// real <see cref="Type1Container"/>s: one QEMU process (<see cref="HostMemory"/>) whose guest RAM blocks each
-/// have their own host virtual and physical range, and an x86-64 IOMMU domain per container, so every listener
+/// real <see cref="Type1Container"/>s: one QEMU process laid out by <see cref="HostBacking"/> (BARs reserved, never
+/// charged), and an x86-64 IOMMU domain per container, so every listener
 /// ioctl pins, charges and writes page tables. Elsewhere they are <see cref="MappingSetBackend"/>s: a
 /// split-capable backend is not type1, and a generated tree's regions reach 2^64 (whole-space RAM, windows at the
 /// top of the space), which no process's virtual space and no 48-bit IOMMU domain can hold; there the IOVA rules
@@ -19,12 +20,6 @@ namespace Verify.Harness.Generators.Dma;
 /// </summary>
 public sealed class CaseContainers
 {
-    // Where the process's RAM blocks start: a typical mmap area, each block 1 GiB aligned so the domain can use
-    // its largest leaves, as QEMU's hugepage-backed RAM allows.
-    private const ulong HvaBase = 0x7f00_0000_0000;
-    private const ulong HpaBase = 0x1_0000_0000;
-    private const ulong BlockAlignment = 0x4000_0000;
-
     private readonly DmaCase _case;
 
     private CaseContainers(DmaCase c, HostMemory? host, RamBlocks blocks)
@@ -58,25 +53,8 @@ public sealed class CaseContainers
             return new CaseContainers(c, null, RamBlocks.Empty);
         }
 
-        var host = new HostMemory();
-        var blocks = RamBlocks.Empty;
-        ulong hva = HvaBase, hpa = HpaBase;
-        var regions = trees.SelectMany(t => t.Regions)
-            .Where(r => r.Kind is RegionKind.Ram or RegionKind.Rom or RegionKind.RomDevice or RegionKind.RamDevice)
-            .GroupBy(r => r.Name, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Size: g.Max(r => r.Size)))
-            .OrderBy(r => r.Name, StringComparer.Ordinal);
-        foreach (var (name, size) in regions)
-        {
-            ulong bytes = (ulong)size;
-            host.AddVirtualRange(hva, bytes, hpa);
-            blocks = blocks.With(name, hva, bytes);
-            ulong step = (bytes + BlockAlignment - 1) & ~(BlockAlignment - 1);
-            hva += step;
-            hpa += step;
-        }
-
-        return new CaseContainers(c, host, blocks);
+        var backing = HostBacking.Of(trees.SelectMany(t => t.Regions));
+        return new CaseContainers(c, backing.Host, backing.Blocks);
     }
 
     /// <summary>A new, empty container.</summary>
@@ -101,7 +79,7 @@ public sealed class CaseContainers
     /// <summary>
     /// The host side of a real container agrees with what it says it maps: for every live mapping, the first and
     /// last page of each domain translate to the host physical page behind the mapping's RAM block, with the
-    /// mapping's write permission, and that page is pinned.
+    /// mapping's write permission, and that page is pinned (unless it is reserved: another device's BAR).
     /// </summary>
     /// <param name="container">A container made by <see cref="Create"/>.</param>
     /// <returns>The first disagreement, or <see langword="null"/>.</returns>
@@ -122,7 +100,7 @@ public sealed class CaseContainers
                 }
 
                 ulong hpa = segments[0].Hpa;
-                if (Host.PinCount(hpa) == 0)
+                if (Host.PinCount(hpa) == 0 && !Host.IsReserved(hpa))
                 {
                     return $"{type1.Name}: {m} maps host page 0x{hpa:x}, which is not pinned";
                 }

@@ -24,8 +24,7 @@ namespace Verify.Harness.Generators.GuestIommu;
 public sealed class GuestIommuRig
 {
     private const ulong Page = 0x1000;
-    private const ulong Gigabyte = 1UL << 30;
-    private readonly Dictionary<string, ulong> _hpaBase = new(StringComparer.Ordinal);
+    private readonly ImmutableDictionary<string, ulong> _hpaBase;
     private readonly Dictionary<string, Type1Container> _containers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _checkedIoctls = new(StringComparer.Ordinal);
 
@@ -38,25 +37,10 @@ public sealed class GuestIommuRig
     {
         ArgumentNullException.ThrowIfNull(layout);
         Layout = layout;
-        Host = new HostMemory();
-        var blocks = RamBlocks.Empty;
-        ulong hva = 0x7f00_0000_0000, hpa = 0x1_0000_0000;
-        foreach (var region in layout.Tree.Regions.Where(r => r.Kind is RegionKind.Ram or RegionKind.RamDevice or RegionKind.Rom or RegionKind.RomDevice)
-                     .OrderBy(r => r.Name, StringComparer.Ordinal))
-        {
-            ulong size = (ulong)((region.Size + Page - 1) / Page * Page);
-            Host.AddVirtualRange(hva, size, hpa);
-            if (region.Kind == RegionKind.RamDevice)
-            {
-                Host.AddReservedRange(hpa, size);
-            }
-
-            blocks = blocks.With(region.Name, hva, size);
-            _hpaBase[region.Name] = hpa;
-            // Blocks start on 1 GiB boundaries (hugepage-backed guest memory), so the IOMMU can use its large pages.
-            hva += (size + Gigabyte) & ~(Gigabyte - 1);
-            hpa += (size + Gigabyte) & ~(Gigabyte - 1);
-        }
+        var backing = HostBacking.Of(layout.Tree.Regions);
+        Host = backing.Host;
+        var blocks = backing.Blocks;
+        _hpaBase = backing.HpaBases;
 
         var type1 = Type1Options.Default with { Accounting = accounting, Bug = type1Bug };
         Model = new Viommu(options, DmaOptions.Default, layout.Tree, device =>
