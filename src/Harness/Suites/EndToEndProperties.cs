@@ -131,7 +131,7 @@ public static class EndToEndProperties
 
         foreach (var (name, space) in rig.Model.Devices)
         {
-            if (before.GetValueOrDefault(name) is not { } old || !Runs(old.Mappings).SequenceEqual(Runs(space.Container.Mappings)))
+            if (before.GetValueOrDefault(name) is not { } old || !DmaMap.RunsOf(old.Mappings).SequenceEqual(DmaMap.RunsOf(space.Container.Mappings)))
             {
                 continue;
             }
@@ -145,25 +145,6 @@ public static class EndToEndProperties
                 labels.Add("remapping switched with no ioctl (unified planner)");
             }
         }
-    }
-
-    // Adjacent mappings that continue each other joined: two lists with equal runs translate every IOVA alike.
-    private static List<DmaMapping> Runs(IEnumerable<DmaMapping> mappings)
-    {
-        var runs = new List<DmaMapping>();
-        foreach (var m in mappings)
-        {
-            if (runs.Count > 0 && runs[^1].IsContinuedBy(m))
-            {
-                runs[^1] = runs[^1] with { Iova = AddressRange.FromBounds(runs[^1].Iova.Start, m.Iova.End) };
-            }
-            else
-            {
-                runs.Add(m);
-            }
-        }
-
-        return runs;
     }
 
     private static void Apply(GuestIommuRig rig, EndToEndStep step, Verdict verdict, HashSet<string> labels, string where)

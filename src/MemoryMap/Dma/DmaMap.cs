@@ -78,10 +78,17 @@ public sealed class DmaMap
     /// <summary>The maximal linear runs of the map: adjacent mappings that continue each other joined. Two maps
     /// with equal runs translate every IOVA the same way.</summary>
     /// <returns>The runs, ascending.</returns>
-    public ImmutableArray<DmaMapping> Runs()
+    public ImmutableArray<DmaMapping> Runs() => RunsOf(Mappings);
+
+    /// <summary>The maximal linear runs of any ascending, disjoint mappings (a container's live mappings, say):
+    /// two lists with equal runs translate every IOVA the same way, however they are cut.</summary>
+    /// <param name="mappings">Ascending, disjoint mappings.</param>
+    /// <returns>The runs, ascending.</returns>
+    public static ImmutableArray<DmaMapping> RunsOf(IEnumerable<DmaMapping> mappings)
     {
-        var runs = ImmutableArray.CreateBuilder<DmaMapping>(Mappings.Length);
-        foreach (var m in Mappings)
+        ArgumentNullException.ThrowIfNull(mappings);
+        var runs = ImmutableArray.CreateBuilder<DmaMapping>();
+        foreach (var m in mappings)
         {
             if (runs.Count > 0 && runs[^1].IsContinuedBy(m))
             {
