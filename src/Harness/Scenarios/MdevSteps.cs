@@ -15,7 +15,7 @@ public sealed record DeviceStep(string Container, string Name, Type1DeviceCallba
     public override string Kind => "device";
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Container}: DEVICE {Name} dma_unmap={ScenarioReader.CallbackName(Callback)}";
+    public override string ToString() => $"{Container}: DEVICE {Name} dma_unmap={ScenarioReader.NameOf(ScenarioReader.Callbacks, Callback)}";
 }
 
 /// <summary><c>vfio_pin_pages</c>: a device pins <see cref="Npage"/> pages of the container's page size from
@@ -32,7 +32,7 @@ public sealed record PinStep(string Container, string Device, ulong Iova, int Np
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Container}: PIN {Device} iova=0x{Iova:x} npage={Npage} {ScenarioReader.ProtectionName(Prot)}");
+        $"{Container}: PIN {Device} iova=0x{Iova:x} npage={Npage} {ScenarioReader.NameOf(ScenarioReader.Protections, Prot)}");
 }
 
 /// <summary><c>vfio_unpin_pages</c>: a device drops one reference per page from <see cref="Iova"/>.</summary>

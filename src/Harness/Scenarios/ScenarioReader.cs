@@ -185,15 +185,14 @@ public static class ScenarioReader
 
     private static readonly string[] Type1OnlyFields = ["process", "version", "accounting", "page-size", "domains", "valid-iova", "wrap-errno"];
 
-    /// <summary>The JSON name of a device callback.</summary>
-    /// <param name="callback">The callback.</param>
-    /// <returns><c>unpins-all</c>, ...</returns>
-    internal static string CallbackName(Type1DeviceCallback callback) => Callbacks.First(c => c.Value == callback).Key;
-
-    /// <summary>The JSON name of a protection.</summary>
-    /// <param name="protection">The rights.</param>
-    /// <returns><c>r</c>, <c>w</c> or <c>rw</c>.</returns>
-    internal static string ProtectionName(Protection protection) => Protections.First(p => p.Value == protection).Key;
+    /// <summary>The JSON name of <paramref name="value"/> in one of the reader's vocabularies (callbacks,
+    /// protections, split policies, ...): what the writer writes and step texts print.</summary>
+    /// <typeparam name="T">The vocabulary's value type.</typeparam>
+    /// <param name="names">The vocabulary.</param>
+    /// <param name="value">A value it names.</param>
+    /// <returns>The name.</returns>
+    internal static string NameOf<T>(IReadOnlyDictionary<string, T> names, T value) =>
+        names.First(n => EqualityComparer<T>.Default.Equals(n.Value, value)).Key;
 
     /// <summary>The JSON form of MAP_DMA flags: a name, or the raw bits as a hex string.</summary>
     /// <param name="flags">The flags.</param>

@@ -202,14 +202,14 @@ public static class ScenarioWriter
             case DeviceStep s:
                 w.WriteString("container", s.Container);
                 w.WriteString("name", s.Name);
-                w.WriteString("callback", ScenarioReader.CallbackName(s.Callback));
+                w.WriteString("callback", ScenarioReader.NameOf(ScenarioReader.Callbacks, s.Callback));
                 break;
             case PinStep s:
                 w.WriteString("container", s.Container);
                 w.WriteString("device", s.Device);
                 Number(w, "iova", s.Iova);
                 w.WriteNumber("npage", s.Npage);
-                if (s.Prot != Protection.ReadWrite) { w.WriteString("prot", ScenarioReader.ProtectionName(s.Prot)); }
+                if (s.Prot != Protection.ReadWrite) { w.WriteString("prot", ScenarioReader.NameOf(ScenarioReader.Protections, s.Prot)); }
                 break;
             case UnpinStep s:
                 w.WriteString("container", s.Container);
@@ -248,7 +248,7 @@ public static class ScenarioWriter
                 Number(w, "iova", s.Iova);
                 Number(w, "paddr", s.Paddr);
                 Number(w, "size", s.Size);
-                if (s.Protection != Protection.ReadWrite) { w.WriteString("prot", NameOf(ScenarioReader.Protections, s.Protection)); }
+                if (s.Protection != Protection.ReadWrite) { w.WriteString("prot", ScenarioReader.NameOf(ScenarioReader.Protections, s.Protection)); }
                 break;
             case PageTableUnmapStep s:
                 w.WriteString("table", s.Table);
@@ -278,10 +278,10 @@ public static class ScenarioWriter
         switch (step)
         {
             case ViommuStep s:
-                w.WriteString("kind", NameOf(ScenarioReader.GuestIommuKinds, s.Options.Kind));
+                w.WriteString("kind", ScenarioReader.NameOf(ScenarioReader.GuestIommuKinds, s.Options.Kind));
                 if (s.Options.Kind == GuestIommuKind.VtD && !s.Options.CachingMode) { w.WriteBoolean("caching-mode", false); }
-                if (s.Options.Switch != RemappingSwitch.TwoTransactions) { w.WriteString("switch", NameOf(ScenarioReader.Switches, s.Options.Switch)); }
-                if (s.Options.Listener != RamListenerKind.QemuToday) { w.WriteString("listener", NameOf(ScenarioReader.RamListeners, s.Options.Listener)); }
+                if (s.Options.Switch != RemappingSwitch.TwoTransactions) { w.WriteString("switch", ScenarioReader.NameOf(ScenarioReader.Switches, s.Options.Switch)); }
+                if (s.Options.Listener != RamListenerKind.QemuToday) { w.WriteString("listener", ScenarioReader.NameOf(ScenarioReader.RamListeners, s.Options.Listener)); }
                 if (s.Accounting != AccountingMode.PerMapping) { w.WriteString("accounting", ScenarioReader.AccountingName(s.Accounting)); }
                 if (s.Process != ViommuStep.DefaultProcess) { w.WriteString("process", s.Process); }
                 if (s.Memlock is { } rule)
@@ -330,7 +330,7 @@ public static class ScenarioWriter
                 break;
             case GuestInvalidateStep s:
                 var i = s.Invalidation;
-                w.WriteString("scope", NameOf(ScenarioReader.InvalidationScopes, i.Scope));
+                w.WriteString("scope", ScenarioReader.NameOf(ScenarioReader.InvalidationScopes, i.Scope));
                 if (i.Scope != InvalidationScope.Global) { w.WriteNumber("domain", i.Domain); }
                 if (i.Scope == InvalidationScope.Pages)
                 {
@@ -422,7 +422,7 @@ public static class ScenarioWriter
         }
 
         if (s.Process != ContainerStep.DefaultProcess) { w.WriteString("process", s.Process); }
-        if (s.Version != Type1Version.V2) { w.WriteString("version", NameOf(ScenarioReader.Versions, s.Version)); }
+        if (s.Version != Type1Version.V2) { w.WriteString("version", ScenarioReader.NameOf(ScenarioReader.Versions, s.Version)); }
         if (s.Accounting != AccountingMode.PerMapping) { w.WriteString("accounting", ScenarioReader.AccountingName(s.Accounting)); }
         if (s.PageSize is { } page) { Number(w, "page-size", page); }
         if (!s.Domains.IsEmpty && s.Splits.IsEmpty) { Strings(w, "domains", s.Domains.Select(d => d.Name)); }
@@ -431,7 +431,7 @@ public static class ScenarioWriter
             Objects(w, "domains", s.Domains.Zip(s.Splits), d =>
             {
                 w.WriteString("format", d.First.Name);
-                if (d.Second != SplitPolicy.Split) { w.WriteString("split", NameOf(ScenarioReader.SplitPolicies, d.Second)); }
+                if (d.Second != SplitPolicy.Split) { w.WriteString("split", ScenarioReader.NameOf(ScenarioReader.SplitPolicies, d.Second)); }
             });
         }
 
@@ -449,17 +449,14 @@ public static class ScenarioWriter
         var d = PageTableOptions.Default;
         w.WriteString("name", s.Name);
         w.WriteString("format", o.Format.Name);
-        if (o.Split != d.Split) { w.WriteString("split", NameOf(ScenarioReader.SplitPolicies, o.Split)); }
-        if (o.LiveLeaf != d.LiveLeaf) { w.WriteString("live-leaf", NameOf(ScenarioReader.LiveLeafPolicies, o.LiveLeaf)); }
-        if (o.SubTable != d.SubTable) { w.WriteString("sub-table", NameOf(ScenarioReader.SubTablePolicies, o.SubTable)); }
-        if (o.Invalidation != d.Invalidation) { w.WriteString("invalidation", NameOf(ScenarioReader.InvalidationModes, o.Invalidation)); }
-        if (o.Flush != d.Flush) { w.WriteString("flush", NameOf(ScenarioReader.FlushModes, o.Flush)); }
+        if (o.Split != d.Split) { w.WriteString("split", ScenarioReader.NameOf(ScenarioReader.SplitPolicies, o.Split)); }
+        if (o.LiveLeaf != d.LiveLeaf) { w.WriteString("live-leaf", ScenarioReader.NameOf(ScenarioReader.LiveLeafPolicies, o.LiveLeaf)); }
+        if (o.SubTable != d.SubTable) { w.WriteString("sub-table", ScenarioReader.NameOf(ScenarioReader.SubTablePolicies, o.SubTable)); }
+        if (o.Invalidation != d.Invalidation) { w.WriteString("invalidation", ScenarioReader.NameOf(ScenarioReader.InvalidationModes, o.Invalidation)); }
+        if (o.Flush != d.Flush) { w.WriteString("flush", ScenarioReader.NameOf(ScenarioReader.FlushModes, o.Flush)); }
         if (o.WholeDomainThreshold != d.WholeDomainThreshold) { w.WriteNumber("threshold", o.WholeDomainThreshold); }
         if (o.MaxTablePages is { } max) { w.WriteNumber("max-table-pages", max); }
     }
-
-    private static string NameOf<T>(IReadOnlyDictionary<string, T> names, T value) =>
-        names.First(n => EqualityComparer<T>.Default.Equals(n.Value, value)).Key;
 
     private static void WriteTraits(Utf8JsonWriter w, DmaBackendTraits t)
     {
@@ -526,7 +523,7 @@ public static class ScenarioWriter
             w.WritePropertyName(name);
             WriteMemlockRule(w, rule);
         });
-        if (e.Refused is { } refused) { w.WriteString("refused", NameOf(ScenarioReader.Refusals, refused)); }
+        if (e.Refused is { } refused) { w.WriteString("refused", ScenarioReader.NameOf(ScenarioReader.Refusals, refused)); }
 
         w.WriteEndObject();
     }
