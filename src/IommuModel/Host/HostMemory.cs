@@ -95,7 +95,8 @@ public sealed class HostMemory
     /// any byte is pinned. A refusal changes nothing.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An empty range, or a <paramref name="newHpa"/> range that
     /// wraps or overlaps memory that backs, backed or is reserved.</exception>
-    /// <remarks>O(virtual runs + reserved + retired ranges): one run is split in at most three.</remarks>
+    /// <remarks>Every virtual run mapping the moved physical bytes follows them (the kernel's reverse map).
+    /// O(virtual runs + reserved + retired ranges): each run is split in at most three.</remarks>
     public Errno Migrate(ulong hva, ulong size, ulong newHpa)
     {
         Preconditions.CheckArgumentRange(size > 0, size, "should be non-zero", nameof(size));
@@ -123,20 +124,35 @@ public sealed class HostMemory
             return Errno.EBUSY;
         }
 
-        var pieces = new List<VirtualRun>();
-        if (hva > run.Hva)
+        // The page moves, not the mapping: every virtual run that maps those physical bytes (an alias of the same
+        // memory, as a second mmap of a shared file gives) follows it, as the kernel's reverse map makes it.
+        UInt128 oldEnd = (UInt128)oldHpa + size;
+        for (int k = _virtual.Count - 1; k >= 0; k--)
         {
-            pieces.Add(run with { Size = hva - run.Hva });
+            var r = _virtual[k];
+            UInt128 from = UInt128.Max(oldHpa, r.Hpa), to = UInt128.Min(oldEnd, (UInt128)r.Hpa + r.Size);
+            if (from >= to)
+            {
+                continue;
+            }
+
+            ulong cutHva = r.Hva + (ulong)(from - r.Hpa), cutSize = (ulong)(to - from);
+            var pieces = new List<VirtualRun>(3);
+            if (cutHva > r.Hva)
+            {
+                pieces.Add(r with { Size = cutHva - r.Hva });
+            }
+
+            pieces.Add(new VirtualRun(cutHva, cutSize, newHpa + (ulong)(from - oldHpa)));
+            if ((UInt128)cutHva + cutSize < r.End)
+            {
+                pieces.Add(new VirtualRun(cutHva + cutSize, (ulong)(r.End - cutHva - cutSize), (ulong)to));
+            }
+
+            _virtual.RemoveAt(k);
+            _virtual.InsertRange(k, pieces);
         }
 
-        pieces.Add(new VirtualRun(hva, size, newHpa));
-        if (end < run.End)
-        {
-            pieces.Add(new VirtualRun((ulong)end, (ulong)(run.End - end), oldHpa + size));
-        }
-
-        _virtual.RemoveAt(i);
-        _virtual.InsertRange(i, pieces);
         _retired.Add(new PhysicalRange(oldHpa, size));
         return Errno.None;
     }

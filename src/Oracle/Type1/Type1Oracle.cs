@@ -541,7 +541,12 @@ public sealed class Type1Oracle
             return Errno.EBUSY;
         }
 
-        _backing[hva] = newHpa;
+        // The page moves for every virtual page that maps it, not just the one named (the reverse map).
+        foreach (ulong alias in _backing.Where(b => b.Value == hpa).Select(b => b.Key).ToList())
+        {
+            _backing[alias] = newHpa;
+        }
+
         return Errno.None;
     }
 
