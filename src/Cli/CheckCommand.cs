@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Verify.Harness.Running;
+using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 
 namespace Verify.Cli;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 
 namespace Verify.Cli;

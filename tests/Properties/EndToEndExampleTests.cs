@@ -3,7 +3,9 @@ using Verify.Harness.Generators.EndToEnd;
 using Verify.Harness.Generators.GuestIommu;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
-using Verify.Harness.Suites;
+using Verify.Harness.Execution;
+using Verify.Harness.Implementations;
+using Verify.Harness.Scenarios;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Lifecycle;
@@ -24,16 +26,17 @@ public class EndToEndExampleTests(ITestOutputHelper output)
     [MemberData(nameof(KnownBugs))]
     public void EffectiveTranslationMatchesOracle_DeliberatelyBrokenShadowSync_CaughtAsStepList(ShadowSyncBug bug, string expected)
     {
-        var outcome = PropertyRunner.Run(EndToEndProperties.EffectiveTranslationMatchesOracle(bug), PropertyBudget.Default with { StartSeed = 20261121 });
+        var outcome = PropertyRunner.Run(PropertyCatalogue.Get("VI-01"), PropertyBudget.Default with { StartSeed = 20261121 },
+            implementation: ImplementationUnderTest.Model with { ShadowSyncBug = bug });
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Report);
         Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\s*1\. ", outcome.Counterexample!);
+        Assert.Matches(@"(?m)^\[0\] layout ", outcome.Counterexample!);
         if (bug == ShadowSyncBug.PlannerDropsShadow)
         {
             // The defect lives only in the unified planner: shrinking must not reach a listener that hides it.
-            Assert.Contains("listener Unified", outcome.Counterexample!, StringComparison.Ordinal);
+            Assert.Contains(outcome.Scenario!.Steps, s => s is ViommuStep { Options.Listener: RamListenerKind.Unified });
         }
     }
 
@@ -56,13 +59,17 @@ public class EndToEndExampleTests(ITestOutputHelper output)
         Assert.True(c.IsPermitted());
         output.WriteLine(c.ToString());
 
-        var verdict = EndToEndProperties.Run(c, ShadowSyncBug.None);
+        var scenario = Scenario.Create(new ScenarioHeader(), c.ToScenarioSteps());
+        var report = ScenarioRunner.Run(scenario);
 
-        Assert.True(verdict.Holds, string.Join(Environment.NewLine, verdict.Failures));
-        var broken = EndToEndProperties.Run(c, ShadowSyncBug.SkipReplayWalk);
+        Assert.True(report.Holds, report.ToText());
+        var broken = ScenarioRunner.Run(scenario, new ScenarioRunOptions { Implementation = ImplementationUnderTest.Model with { ShadowSyncBug = ShadowSyncBug.SkipReplayWalk } });
         Assert.False(broken.Holds);
-        output.WriteLine(broken.Failures[0]);
-        Assert.Contains("after step 7", broken.Failures[0], StringComparison.Ordinal);
+        output.WriteLine(broken.ToText());
+        // dev1 joining domain 1 (layout, viommu, then the script: the PAM flip is a machine step and a commit).
+        var first = broken.Steps.First(s => !s.Holds);
+        Assert.Equal(9, first.Index);
+        Assert.Equal("dev1: context domain 1", first.Step);
     }
 
     [Fact]

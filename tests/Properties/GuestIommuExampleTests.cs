@@ -2,7 +2,9 @@ using System.Globalization;
 using Verify.Harness.Generators.GuestIommu;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
-using Verify.Harness.Suites;
+using Verify.Harness.Core;
+using Verify.Harness.Hosts;
+using Verify.Harness.Implementations;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.MemoryMap;
@@ -65,7 +67,8 @@ public class GuestIommuExampleTests(ITestOutputHelper output)
     [Fact]
     public void ReplayMatchesDomain_SkipReplayWalk_CaughtNamingTheDevice()
     {
-        var outcome = PropertyRunner.Run(GuestIommuProperties.ReplayMatchesDomain(ShadowSyncBug.SkipReplayWalk), PropertyBudget.Default with { StartSeed = 20261121 });
+        var outcome = PropertyRunner.Run(PropertyCatalogue.Get("VI-02"), PropertyBudget.Default with { StartSeed = 20261121 },
+            implementation: ImplementationUnderTest.Model with { ShadowSyncBug = ShadowSyncBug.SkipReplayWalk });
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Report);

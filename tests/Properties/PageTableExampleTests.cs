@@ -1,7 +1,6 @@
 using Verify.MemoryMap;
 using System.Text.RegularExpressions;
 using Verify.Harness.Running;
-using Verify.Harness.Suites;
 using Verify.IommuModel;
 using Verify.IommuModel.PageTables;
 using Xunit.Abstractions;
@@ -195,17 +194,16 @@ public class PageTableExampleTests(ITestOutputHelper output)
     [Fact]
     public void NoStaleTranslationAfterSync_RequestedRangeOnlyFlushBug_CaughtAndShrunkToOneMapOneUnmap()
     {
-        var property = PageTableProperties.NoStaleTranslationAfterSync(IotlbFlushBug.RequestedRangeOnly);
-
-        var outcome = PropertyRunner.Run(property, PropertyBudget.Default with { StartSeed = 20261121 });
+        var outcome = PropertyRunner.Run(PropertyCatalogue.Get("PT-05"), PropertyBudget.Default with { StartSeed = 20261121 },
+            implementation: Verify.Harness.Implementations.ImplementationUnderTest.Model with { PageTables = o => o with { FlushBug = IotlbFlushBug.RequestedRangeOnly } });
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Counterexample);
         output.WriteLine(outcome.FailureMessage);
         string[] lines = outcome.Counterexample!.Split('\n', StringSplitOptions.TrimEntries);
-        Assert.Single(lines, l => Regex.IsMatch(l, @"^\d+\. map "));
-        Assert.Single(lines, l => Regex.IsMatch(l, @"^\d+\. unmap "));
-        Assert.Contains("split=WholeLeaf", lines[0], StringComparison.Ordinal);
+        Assert.Single(lines, l => Regex.IsMatch(l, @"^\[\d+\] t-[a-z-]+: map "));
+        Assert.Single(lines, l => Regex.IsMatch(l, @"^\[\d+\] t-[a-z-]+: unmap "));
+        Assert.Contains(outcome.Scenario!.Steps, s => s is Verify.Harness.Scenarios.PageTableStep { Options.Split: SplitPolicy.WholeLeaf });
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
@@ -81,7 +82,7 @@ public class MdevStepReaderTests
             new ContainerStep("c", new() { EntryLimit = 2 }) { Process = "p", ValidIova = [new(0, 0xfee0_0000)], WrapErrno = Verify.MemoryMap.Errno.EINVAL },
             new MapDmaStep("c", (Type1MapFlags)0x9, 0, 0x7f00_0000_0000, 0x1000),
             new UnmapDmaStep("c", (Type1UnmapFlags)0x10, 0x1000, 0x1000),
-            new DeviceStep("c", "d", Type1DeviceCallback.UnpinsOnePage),
+            new MdevDeviceStep("c", "d", Type1DeviceCallback.UnpinsOnePage),
             new MigrateStep("p", 0x7f00_0000_0000, 0x1000, 0x40_0000_0000) { Expect = StepExpectations.None with { KernelBug = false, Pfns = [0x1000] } },
         ]);
 

@@ -1,3 +1,4 @@
+using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 using Verify.MemoryMap;
 

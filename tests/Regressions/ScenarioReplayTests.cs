@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 using Xunit.Abstractions;
 
@@ -68,6 +69,24 @@ public class ScenarioReplayTests(ITestOutputHelper output)
             .EnumerateObject().Select(p => p.Name).Where(n => n is not ("expect" or "note")).Order(StringComparer.Ordinal);
 
         Assert.Equal("https://json-schema.org/draft/2020-12/schema", schema.RootElement.GetProperty("$schema").GetString());
-        Assert.Equal(ScenarioReader.StepKinds.Order(StringComparer.Ordinal), kinds);
+        Assert.Equal(StepKinds.Names.Order(StringComparer.Ordinal), kinds);
+    }
+
+    [Fact]
+    public void Schema_EveryStepKindsFields_AreItsCodecsFields()
+    {
+        string path = Path.Combine(Store.Root, "docs", "scenario.schema.json");
+        using var schema = JsonDocument.Parse(File.ReadAllText(path));
+        var steps = schema.RootElement.GetProperty("$defs").GetProperty("step").GetProperty("properties");
+
+        Assert.All(StepKinds.All, codec =>
+        {
+            var body = steps.GetProperty(codec.Kind);
+            var fields = (body.TryGetProperty("properties", out var p) ? p.EnumerateObject().Select(f => f.Name) : []).Order(StringComparer.Ordinal);
+            Assert.True(fields.SequenceEqual(codec.Fields.Order(StringComparer.Ordinal)),
+                $"'{codec.Kind}': the schema lists {string.Join(", ", fields)}, the codec {string.Join(", ", codec.Fields.Order(StringComparer.Ordinal))}");
+        });
+        var expect = schema.RootElement.GetProperty("$defs").GetProperty("expect").GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(StepExpectations.Fields.Order(StringComparer.Ordinal), expect);
     }
 }

@@ -6,11 +6,27 @@ namespace Verify.Harness.Layouts;
 /// <summary>One guest- or host-visible change of a machine's memory map; each is one memory transaction.</summary>
 public abstract record LayoutOperation
 {
-    /// <summary>Applies the change; returns the tree unchanged when it is already in that state.</summary>
+    /// <summary>The memory API edits the change makes to a machine in the state <paramref name="tree"/> shows; none
+    /// when it is already in that state.</summary>
+    /// <param name="layout">The machine.</param>
+    /// <param name="tree">The current tree (read for the machine's state, never edited here).</param>
+    /// <returns>The edits, in order.</returns>
+    public abstract IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree);
+
+    /// <summary>Applies <see cref="Edits"/>; returns the tree unchanged when it is already in that state.</summary>
     /// <param name="layout">The machine.</param>
     /// <param name="tree">The current tree.</param>
     /// <returns>The tree after the transaction.</returns>
-    public abstract RegionTree ApplyTo(MachineLayout layout, RegionTree tree);
+    public RegionTree ApplyTo(MachineLayout layout, RegionTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        foreach (var edit in Edits(layout, tree))
+        {
+            tree = edit.ApplyTo(tree);
+        }
+
+        return tree;
+    }
 
     /// <summary>Simpler variants of this operation.</summary>
     /// <returns>Candidates.</returns>
@@ -22,20 +38,18 @@ public abstract record LayoutOperation
     public sealed record SetPam(int Segment, PamMode Mode) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree)
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree)
         {
+            ArgumentNullException.ThrowIfNull(layout);
             if (Segment >= layout.PamSegments.Length)
             {
-                return tree;
+                return [];
             }
 
             // QEMU's pam_update: disable the old alias, enable the new one, in one transaction.
-            foreach (var mode in Enum.GetValues<PamMode>())
-            {
-                tree = tree.Update(layout.PamAlias(Segment, mode), r => r with { Enabled = mode == Mode });
-            }
-
-            return tree;
+            return [.. Enum.GetValues<PamMode>()
+                .Where(mode => tree[layout.PamAlias(Segment, mode)].Enabled != (mode == Mode))
+                .Select(mode => new TreeEdit.Set(layout.PamAlias(Segment, mode), r => r with { Enabled = mode == Mode }, mode == Mode ? "enabled" : "disabled"))];
         }
 
         /// <inheritdoc/>
@@ -52,15 +66,17 @@ public abstract record LayoutOperation
     public sealed record SetBarEnabled(string Bar, bool Enabled) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree)
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree)
         {
+            ArgumentNullException.ThrowIfNull(layout);
+            ArgumentNullException.ThrowIfNull(tree);
             var spec = layout.Bars.FirstOrDefault(b => b.Region == Bar);
             if (spec is null || (tree.ParentOf(Bar) is not null) == Enabled)
             {
-                return tree;
+                return [];
             }
 
-            return Enabled ? tree.AddSubregion(spec.Container, Bar, spec.Address, spec.Priority) : tree.RemoveSubregion(Bar);
+            return [Enabled ? new TreeEdit.Place(spec.Container, Bar, spec.Address, spec.Priority) : new TreeEdit.Unplace(Bar)];
         }
 
         /// <inheritdoc/>
@@ -73,8 +89,10 @@ public abstract record LayoutOperation
     public sealed record MoveBar(string Bar, ulong Address) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
-            layout.Bars.Any(b => b.Region == Bar) && tree.ParentOf(Bar) is not null ? tree.Move(Bar, Address) : tree;
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
+            layout.Bars.Any(b => b.Region == Bar) && tree.ParentOf(Bar) is not null && tree.PlacementOf(Bar).Address != Address
+                ? [new TreeEdit.Move(Bar, Address)]
+                : [];
 
         /// <inheritdoc/>
         public override IEnumerable<LayoutOperation> Shrink() => [];
@@ -89,8 +107,10 @@ public abstract record LayoutOperation
     public sealed record SetRomMode(string Device, bool RomMode) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
-            layout.RomDevices.Contains(Device) ? tree.Update(Device, r => r with { RomdMode = RomMode }) : tree;
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
+            layout.RomDevices.Contains(Device) && tree[Device].RomdMode != RomMode
+                ? [new TreeEdit.Set(Device, r => r with { RomdMode = RomMode }, RomMode ? "romd on" : "romd off")]
+                : [];
 
         /// <inheritdoc/>
         public override string ToString() => $"rom device {Device} romd={(RomMode ? "on" : "off")}";
@@ -101,10 +121,10 @@ public abstract record LayoutOperation
     public sealed record HotAddDimm(int Slot) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
             Slot < layout.DimmSlots && tree.ParentOf(MachineLayout.Dimm(Slot)) is null
-                ? tree.AddSubregion(layout.DeviceMemory, MachineLayout.Dimm(Slot), (ulong)Slot * layout.DimmSize)
-                : tree;
+                ? [new TreeEdit.Place(layout.DeviceMemory, MachineLayout.Dimm(Slot), (ulong)Slot * layout.DimmSize, 0)]
+                : [];
 
         /// <inheritdoc/>
         public override IEnumerable<LayoutOperation> Shrink() => Slot > 0 ? [this with { Slot = 0 }] : [];
@@ -119,8 +139,10 @@ public abstract record LayoutOperation
     public sealed record SetVirtioMemBlock(int Block, bool Plugged) : LayoutOperation
     {
         /// <inheritdoc/>
-        public override RegionTree ApplyTo(MachineLayout layout, RegionTree tree) =>
-            Block < layout.VirtioMemBlocks ? tree.Update(MachineLayout.VirtioMemSlot(Block), r => r with { Enabled = Plugged }) : tree;
+        public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
+            Block < layout.VirtioMemBlocks && tree[MachineLayout.VirtioMemSlot(Block)].Enabled != Plugged
+                ? [new TreeEdit.Set(MachineLayout.VirtioMemSlot(Block), r => r with { Enabled = Plugged }, Plugged ? "enabled" : "disabled")]
+                : [];
 
         /// <inheritdoc/>
         public override IEnumerable<LayoutOperation> Shrink() => Block > 0 ? [this with { Block = 0 }] : [];

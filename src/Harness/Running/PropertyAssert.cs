@@ -19,10 +19,20 @@ public static class PropertyAssert
         var outcome = PropertyRunner.Run(property, PropertyBudget.FromEnvironment());
         if (!outcome.Passed)
         {
-            throw new PropertyFailedException(outcome, Scenarios.RegressionStore.SavingRequested() ? Save(outcome) : null);
+            throw new PropertyFailedException(outcome, Execution.RegressionStore.SavingRequested() ? Save(outcome) : null);
         }
 
         log($"{property.Id} {property.TestName}: {outcome.Tests} cases passed");
+        if (outcome.Tests <= PropertyBudget.Default.MaxTest)
+        {
+            var earned = outcome.Classifications.Where(c => c.Count > 0).Select(c => c.Label).ToHashSet(StringComparer.Ordinal);
+            var missing = property.RequiredLabels.Where(l => !earned.Contains(l)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new InvalidOperationException($"{property.TestName}: the generated cases never reached {string.Join(", ", missing)}:\n{outcome.ClassificationTable()}");
+            }
+        }
+
         string table = outcome.ClassificationTable();
         if (table.Length > 0)
         {
@@ -38,6 +48,6 @@ public static class PropertyAssert
     public static string? Save(PropertyOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return Scenarios.ScenarioCases.Of(outcome) is { } scenario ? Scenarios.RegressionStore.Find().Save(scenario) : null;
+        return outcome.Scenario is { } scenario ? Execution.RegressionStore.Find().Save(scenario) : null;
     }
 }

@@ -1,17 +1,72 @@
+using System.Collections.Immutable;
 using FsCheck;
+using FsCheck.Fluent;
+using Verify.Harness.Generators;
+using Verify.Harness.Implementations;
+using Verify.Harness.Execution;
+using Verify.Harness.Scenarios;
 
 namespace Verify.Harness.Running;
 
 /// <summary>
-/// A catalogued property (PROPERTIES.md): its id, the test name that carries the id, its suite
-/// and a factory that builds the FsCheck property.
+/// A catalogued property (docs/properties.md): a generator of scenarios and the checks it enables. A generated case
+/// runs through <see cref="ScenarioRunner"/> with those checks, exactly as a saved scenario replays (with every check),
+/// so a saved failure fails again by construction.
 /// </summary>
 /// <param name="Id">Catalogue id, for example <c>FV-03</c>.</param>
-/// <param name="TestName">The test name, for example <c>P_FV_03_SimplifyPreservesTranslation</c>.</param>
+/// <param name="Name">The rest of the test name, for example <c>SimplifyPreservesTranslation</c>.</param>
 /// <param name="Suite">The area, for example <c>FlatView</c>.</param>
-/// <param name="Build">Builds the property; called once per run.</param>
-public sealed record PropertyDefinition(string Id, string TestName, string Suite, Func<Property> Build)
+/// <param name="Cases">Makes the generator (and shrinker) of its scenarios; called once per run.</param>
+/// <param name="Checks">The ids of the checks it enables.</param>
+public sealed record PropertyDefinition(string Id, string Name, string Suite, Func<Arbitrary<GeneratedScenario>> Cases, ImmutableArray<string> Checks)
 {
+    /// <summary>The test name, which carries the id: <c>P_FV_03_SimplifyPreservesTranslation</c>.</summary>
+    public string TestName => $"P_{Id.Replace('-', '_')}_{Name}";
+
+    /// <summary>Labels a case earns from its structure rather than its run (for the classification table); may be null.</summary>
+    public Func<GeneratedScenario, IEnumerable<string>>? CaseLabels { get; init; }
+
+    /// <summary>Labels every run at the default budget must earn, or the generator does not reach what the property is
+    /// about; <see cref="PropertyAssert.Holds"/> asserts them (past 100 cases FsCheck's whole percentages per label set
+    /// can round rare labels away, so only then).</summary>
+    public ImmutableArray<string> RequiredLabels { get; init; } = [];
+
+    /// <summary>The property over the library's own models.</summary>
+    /// <returns>An FsCheck property.</returns>
+    public Property Build() => Build(ImplementationUnderTest.Model);
+
+    /// <summary>The property over <paramref name="implementation"/>: each generated scenario runs against it with this
+    /// property's checks, stopping at the first step that breaks one.</summary>
+    /// <param name="implementation">The models to check (a broken variant, to see the property fail).</param>
+    /// <returns>An FsCheck property.</returns>
+    public Property Build(ImplementationUnderTest implementation)
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        var options = new ScenarioRunOptions { Implementation = implementation, Checks = Checks, Describe = false, StopAtFirstFailure = true };
+        return Prop.ForAll(Cases(), g =>
+        {
+            var report = ScenarioRunner.Run(Scenario.Create(new ScenarioHeader(), g.Steps), options);
+            var problems = report.Problems().ToList();
+            var property = Prop.Label(problems.Count == 0, problems.Count == 0 ? "holds" : string.Join(Environment.NewLine, problems.Prepend($"{problems.Count} problem(s):")));
+            foreach (string label in report.Labels.Concat(CaseLabels?.Invoke(g) ?? []).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal))
+            {
+                property = property.Classify(true, label);
+            }
+
+            return property;
+        });
+    }
+
+    /// <summary>The scenario of a generated case, headed with this property's id and the replay seed.</summary>
+    /// <param name="generated">The case.</param>
+    /// <param name="replay">The replay seed, if known.</param>
+    /// <returns>The scenario.</returns>
+    public Scenario ScenarioOf(GeneratedScenario generated, ReplaySeed? replay)
+    {
+        ArgumentNullException.ThrowIfNull(generated);
+        return Scenario.Create(new ScenarioHeader($"{Id} {TestName}: shrunk failure", Suite, Id, replay?.ToString()), generated.Steps);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => TestName;
 }

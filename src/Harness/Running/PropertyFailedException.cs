@@ -42,7 +42,7 @@ public sealed class PropertyFailedException : Exception
 
         try
         {
-            if (Scenarios.ScenarioCases.Of(outcome) is { } scenario)
+            if (outcome.Scenario is { } scenario)
             {
                 lines.Add("as a scenario (save it with VERIFY_SAVE=1 or verify check --save; replay it with verify replay FILE):");
                 lines.Add(Scenarios.ScenarioWriter.Write(scenario).TrimEnd());

@@ -31,7 +31,7 @@ public sealed record PropertyOutcome
     public string? Counterexample { get; init; }
 
     /// <summary>The shrunk counterexample's arguments as objects (the generated case records), so a failure can be
-    /// turned into a scenario (<see cref="Scenarios.ScenarioCases.Of"/>); empty when the run passed.</summary>
+    /// turned into a scenario (<see cref="Scenario"/>); empty when the run passed.</summary>
     public ImmutableArray<object?> ShrunkArguments { get; init; } = [];
 
     /// <summary>The exception message of the failing case, if it threw.</summary>
@@ -42,7 +42,13 @@ public sealed record PropertyOutcome
 
     /// <summary>The one-line replay command printed with every failure.</summary>
     public string? ReplayCommand =>
-        Replay is { } r ? $"replay: VERIFY_REPLAY=\"{r}\" dotnet test --filter {Property.TestName}" : null;
+        Replay is { } r ? $"replay: VERIFY_REPLAY=\"{r}\" dotnet test tests/Properties --filter \"DisplayName~{Property.TestName}\"" : null;
+
+    /// <summary>The shrunk case, when the property failed on one.</summary>
+    public Generators.GeneratedScenario? Shrunk => ShrunkArguments.OfType<Generators.GeneratedScenario>().FirstOrDefault();
+
+    /// <summary>The shrunk case as a scenario file would hold it, headed with the property and the replay seed.</summary>
+    public Scenarios.Scenario? Scenario => Shrunk is { } g ? Property.ScenarioOf(g, Replay) : null;
 
     /// <summary>The classification table as text, one row per label.</summary>
     /// <returns>Rows like <c> 42.0% adjacent</c>; empty when nothing was classified.</returns>

@@ -16,8 +16,9 @@ public static class PropertyRunner
     /// <param name="property">The property.</param>
     /// <param name="budget">Cases, size, seed or replay.</param>
     /// <param name="progress">Called with the number of each case as it starts; may be null.</param>
+    /// <param name="implementation">The models to check; null for the library's own.</param>
     /// <returns>The outcome; never throws for a failing property.</returns>
-    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress = null)
+    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress = null, Implementations.ImplementationUnderTest? implementation = null)
     {
         ArgumentNullException.ThrowIfNull(property);
         ArgumentNullException.ThrowIfNull(budget);
@@ -38,7 +39,7 @@ public static class PropertyRunner
             config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
         }
 
-        Check.One(config, property.Build());
+        Check.One(config, property.Build(implementation ?? Implementations.ImplementationUnderTest.Model));
         return ToOutcome(property, runner);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Verify.Harness.Core;
 using Verify.MemoryMap;
 
 namespace Verify.Harness.Scenarios;

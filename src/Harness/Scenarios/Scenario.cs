@@ -5,7 +5,7 @@ namespace Verify.Harness.Scenarios;
 /// <summary>
 /// A test case as data (docs/scenario-format.md): a header saying where it came from and the steps to run
 /// against the models, each with optional expectations. Immutable; read by <see cref="ScenarioReader"/>, written
-/// by <see cref="ScenarioWriter"/>, run by <see cref="ScenarioRunner"/>.
+/// by <see cref="ScenarioWriter"/>, run by <c>ScenarioRunner</c>.
 /// </summary>
 /// <param name="Version">Format version; <see cref="CurrentVersion"/> for every file this code writes.</param>
 /// <param name="Header">Title, suite, property id and replay seed.</param>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Verify.Harness.Core;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.PageTables;
 using Verify.MemoryMap;
@@ -9,7 +10,7 @@ namespace Verify.Harness.Scenarios;
 /// What must hold after one step; every field is optional and only the recorded ones are checked. Per-container
 /// fields are keyed by container name and sorted, so a written file is stable.
 /// </summary>
-public sealed record StepExpectations
+public sealed partial record StepExpectations
 {
     /// <summary>Nothing recorded.</summary>
     public static StepExpectations None { get; } = new();
@@ -42,7 +43,7 @@ public sealed record StepExpectations
         ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
 
     /// <summary>Each page table's IOTLB entries that no longer match the table after the step (what a device could
-    /// still use although the table says otherwise), as <see cref="ScenarioRunner"/> prints them.</summary>
+    /// still use although the table says otherwise), as <c>ScenarioRunner</c> prints them.</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Stale { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
 

@@ -1,5 +1,5 @@
-using Verify.Harness.Running;
-using Verify.Harness.Suites;
+using Verify.Harness.Implementations;
+using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Lifecycle;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
@@ -7,32 +7,32 @@ using Verify.IommuModel.Type1;
 namespace Verify.Harness.Variants;
 
 /// <summary>
-/// Every deliberately broken variant with the property expected to catch it. Adding one is one line here: a name,
-/// the area, the bug, and the property built over the variant (a bug switch such as <see cref="Type1Bug"/> or
-/// <see cref="IotlbFlushBug"/> where the model offers one, else a re-implementation from this folder).
+/// Every deliberately broken variant with the property expected to catch it. Adding one is one line here: a name, the
+/// area, the bug, and the implementation that carries it (a bug switch where the model offers one, else a
+/// re-implementation from this folder).
 /// </summary>
 public static class BrokenVariants
 {
-    /// <summary>The variants, grouped by area. A new <see cref="Type1Bug"/> is one line:
-    /// <c>Type1("type1-...", Type1Bug.X, "T1-01", "what it breaks")</c>.</summary>
+    /// <summary>The variants, grouped by area.</summary>
     public static IReadOnlyList<BrokenVariant> All { get; } =
     [
-        Render("render-priority-ties-to-oldest", RenderVariants.PriorityTiesToTheOldest, "FV-01"),
-        Render("render-alias-offset-ignored", RenderVariants.AliasOffsetIgnored, "FV-01"),
-        Render("render-disabled-regions-shown", RenderVariants.DisabledRegionsRendered, "FV-01"),
-        Render("render-read-only-not-inherited", RenderVariants.ReadOnlyNotInherited, "FV-06"),
-        Render("merge-forgets-offset", MergeRuleVariants.OffsetCheckForgotten, "FV-03"),
-        Render("merge-forgets-read-only", MergeRuleVariants.ReadOnlyForgotten, "FV-03"),
-        Render("merge-unmergeable-right-neighbour", MergeRuleVariants.UnmergeableRightNeighbourMerged, "FV-04"),
-        Diff("diff-adds-before-deletes", TopologyDiffVariants.AddsBeforeDeletes, "TD-03"),
-        Diff("diff-drops-log-stop", TopologyDiffVariants.LogStopDropped, "TD-02"),
-        Diff("diff-attribute-change-kept", TopologyDiffVariants.AttributeChangeKept, "TD-01"),
-        Diff("replay-skips-last-range", TopologyDiffVariants.ReplaySkipsLastRange, "TD-05"),
+        MemoryMap("render-priority-ties-to-oldest", "FlatView", RenderVariants.PriorityTiesToTheOldest, "FV-01"),
+        MemoryMap("render-alias-offset-ignored", "FlatView", RenderVariants.AliasOffsetIgnored, "FV-01"),
+        MemoryMap("render-disabled-regions-shown", "FlatView", RenderVariants.DisabledRegionsRendered, "FV-01"),
+        MemoryMap("render-read-only-not-inherited", "FlatView", RenderVariants.ReadOnlyNotInherited, "FV-06"),
+        MemoryMap("merge-forgets-offset", "FlatView", MergeRuleVariants.OffsetCheckForgotten, "FV-03"),
+        MemoryMap("merge-forgets-read-only", "FlatView", MergeRuleVariants.ReadOnlyForgotten, "FV-03"),
+        MemoryMap("merge-unmergeable-right-neighbour", "FlatView", MergeRuleVariants.UnmergeableRightNeighbourMerged, "FV-04"),
+        MemoryMap("diff-adds-before-deletes", "Topology", TopologyDiffVariants.AddsBeforeDeletes, "TD-03"),
+        MemoryMap("diff-drops-log-stop", "Topology", TopologyDiffVariants.LogStopDropped, "TD-02"),
+        MemoryMap("diff-attribute-change-kept", "Topology", TopologyDiffVariants.AttributeChangeKept, "TD-01"),
+        MemoryMap("replay-skips-last-range", "Topology", TopologyDiffVariants.ReplaySkipsLastRange, "TD-05"),
         Listener("listener-ignores-history", ListenerFlaw.IgnoresHistory, "DL-04"),
         Listener("listener-no-replay-on-hotplug", ListenerFlaw.NoReplayOnHotplug, "DL-05"),
         Listener("listener-compares-ranges", ListenerFlaw.ComparesRanges, "DL-04"),
-        PageTable("page-table-invalidates-requested-range-only", IotlbFlushBug.RequestedRangeOnly,
-            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed"),
+        new("page-table-invalidates-requested-range-only", "PageTable",
+            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed", "PT-05",
+            Model("IOTLB sync of the requested range only") with { PageTables = o => o with { FlushBug = IotlbFlushBug.RequestedRangeOnly } }),
         Type1("type1-bisects-under-v2", Type1Bug.BisectUnderV2, "T1-01",
             "a v2 container splits a mapping an UNMAP cuts into, instead of failing with EINVAL"),
         Type1("type1-unpins-before-iotlb-sync", Type1Bug.UnpinBeforeSync, "T1-04",
@@ -45,38 +45,32 @@ public static class BrokenVariants
             "UNMAP removes a mapping with mdev pins without calling the device back"),
         Type1("type1-migrates-pinned-pages", Type1Bug.MigratesPinnedPages, "T1-07",
             "the host migrates a pinned page, so DMA reaches the page's old home"),
+        ShadowSync("shadow-sync-skips-replay-walk", ShadowSyncBug.SkipReplayWalk, "VI-02",
+            "replay unmaps the notifier's range but does not walk the guest tables: a device joining a populated domain sees nothing"),
+        ShadowSync("shadow-sync-remaps-identical", ShadowSyncBug.RemapIdentical, "VI-01",
+            "a re-walk unmaps and maps again every mapping it finds, identical ones too"),
+        ShadowSync("unified-planner-drops-shadow", ShadowSyncBug.PlannerDropsShadow, "VI-01",
+            "the unified planner leaves the guest's shadow mappings out of a device's desired map"),
         Lifecycle("lifecycle-switch-domain-unhandled-when-detached", LifecycleVariants.SwitchDomainWhileDetachedUnhandled,
             "the table loses the row refusing SwitchDomain for a detached device"),
         Lifecycle("lifecycle-remapping-off-drops-pins", LifecycleVariants.RemappingOffInPassthroughDropsPins,
             "remapping off in passthrough releases the mdev pins"),
     ];
 
-    private static BrokenVariant Render(string name, MemoryMapImplementation variant, string id) =>
-        new(name, "FlatView", variant.Name, id, id switch
-        {
-            "FV-01" => () => FlatViewProperties.RenderMatchesOraclePainting(variant),
-            "FV-03" => () => FlatViewProperties.SimplifyPreservesTranslation(variant),
-            "FV-04" => () => FlatViewProperties.SimplifyIsIdempotentAndComplete(variant),
-            "FV-06" => () => LayoutRenderProperties.RealisticLayoutsRender(variant),
-            _ => throw new ArgumentOutOfRangeException(nameof(id), id, "expected FV-01, FV-03, FV-04 or FV-06"),
-        });
+    private static ImplementationUnderTest Model(string name) => ImplementationUnderTest.Model with { Name = name };
 
-    private static BrokenVariant Diff(string name, MemoryMapImplementation variant, string id) =>
-        new(name, "Topology", variant.Name, id, () => TopologyProperties.Of(id, variant));
+    private static BrokenVariant MemoryMap(string name, string area, MemoryMapImplementation variant, string id) =>
+        new(name, area, variant.Name, id, Model(variant.Name) with { MemoryMap = variant });
 
-    private static BrokenVariant Listener(string name, ListenerFlaw flaw, string id)
-    {
-        var listener = new DmaListenerImplementation($"coalescing listener that {flaw}", c => FlawedCoalescingListener.Execute(c, flaw));
-        return new(name, "DmaListener", listener.Name, id, () => DmaListenerProperties.Of(id, listener));
-    }
+    private static BrokenVariant Listener(string name, ListenerFlaw flaw, string id) =>
+        new(name, "DmaListener", $"a coalescing listener that {flaw}", id, Model($"coalescing listener that {flaw}") with { CoalescingListener = FlawedCoalescingListener.Factory(flaw) });
 
-    private static BrokenVariant PageTable(string name, IotlbFlushBug bug, string breaks) =>
-        new(name, "PageTable", breaks, "PT-05", () => PageTableProperties.NoStaleTranslationAfterSync(bug));
-
-    // T1-01 compares every call's result with the oracle, T1-04 watches pins against reachability.
     private static BrokenVariant Type1(string name, Type1Bug bug, string id, string breaks) =>
-        new(name, "Type1", breaks, id, () => Type1Properties.WithBug(id, bug));
+        new(name, "Type1", breaks, id, Model($"type1 with {bug}") with { Type1Bug = bug });
+
+    private static BrokenVariant ShadowSync(string name, ShadowSyncBug bug, string id, string breaks) =>
+        new(name, "GuestIommu", breaks, id, Model($"shadow sync with {bug}") with { ShadowSyncBug = bug });
 
     private static BrokenVariant Lifecycle(string name, DeviceLifecycle table, string breaks) =>
-        new(name, "Lifecycle", breaks, "VI-03", () => LifecycleProperties.Definitions[0] with { Build = () => LifecycleProperties.OnlyPermittedAndEveryPairHandled(table) });
+        new(name, "Lifecycle", breaks, "VI-03", Model("a broken life-cycle table") with { Lifecycle = table });
 }

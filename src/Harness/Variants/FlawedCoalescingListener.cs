@@ -1,5 +1,4 @@
-using System.Collections.Immutable;
-using Verify.Harness.Generators.Dma;
+using Verify.Harness.Implementations;
 using Verify.MemoryMap.Dma;
 using Verify.MemoryMap.Flat;
 
@@ -7,125 +6,156 @@ namespace Verify.Harness.Variants;
 
 /// <summary>
 /// A small re-implementation of the coalescing listener (history per container, <see cref="DmaPlanner"/> at every
-/// commit, plans over the entry limit not applied) with one <see cref="ListenerFlaw"/>. It is handed each new view
-/// directly: the callbacks that rebuild the view are the topology suite's business.
+/// commit, plans over the entry limit not applied) with one <see cref="ListenerFlaw"/>, driven by the same callbacks
+/// as the library's: the scenario runner registers it in place of the library's listener.
 /// </summary>
-public sealed class FlawedCoalescingListener
+/// <param name="options">The vfio section rules.</param>
+/// <param name="plan">Granularity and granule.</param>
+/// <param name="flaw">Its bug.</param>
+public sealed class FlawedCoalescingListener(DmaOptions options, PlanOptions plan, ListenerFlaw flaw) : IPlanningListener
 {
-    private readonly DmaCase _case;
-    private readonly ListenerFlaw _flaw;
     private readonly List<(IDmaBackend Container, MappingSetBackend History)> _containers = [];
+    private readonly Dictionary<IDmaBackend, DmaPlan> _lastPlans = new(ReferenceEqualityComparer.Instance);
+    private readonly List<ListenerFailure> _failures = [];
+    private readonly List<FlatRange> _deleted = [], _kept = [], _added = [];
+    private FlatView _view = FlatView.Empty;
     private DmaMap _map = DmaMap.Empty;
-    private ImmutableArray<ulong> _splitPoints = [];
+    private IReadOnlyList<DmaMapping> _previous = [];
+    private IReadOnlyList<ulong> _splitPoints = [];
 
-    /// <summary>Creates a listener that has seen the empty view.</summary>
-    /// <param name="c">The case whose options (section rules, granularity) the listener uses.</param>
+    /// <summary>The listener as an implementation's factory takes it.</summary>
     /// <param name="flaw">Its bug.</param>
-    public FlawedCoalescingListener(DmaCase c, ListenerFlaw flaw)
-    {
-        ArgumentNullException.ThrowIfNull(c);
-        _case = c;
-        _flaw = flaw;
-    }
+    /// <returns>The factory.</returns>
+    public static Func<DmaOptions, PlanOptions, IPlanningListener> Factory(ListenerFlaw flaw) => (o, p) => new FlawedCoalescingListener(o, p, flaw);
 
-    /// <summary>Runs <paramref name="c"/> as <see cref="ListenerRun.Execute"/> does, with this listener's containers
-    /// in place of the coalescing listener's (the naive listener's are the library's).</summary>
-    /// <param name="c">The case.</param>
-    /// <param name="flaw">The listener's bug.</param>
-    /// <returns>One record per transaction.</returns>
-    public static IReadOnlyList<TransactionRecord> Execute(DmaCase c, ListenerFlaw flaw)
-    {
-        var listener = new FlawedCoalescingListener(c, flaw);
-        listener.AddContainer(new MappingSetBackend("container0", c.Traits), FlatView.Empty);
-        var records = new List<TransactionRecord>();
-        foreach (var t in ListenerRun.Execute(c))
-        {
-            ImmutableArray<Hotplug> hotplugs = t.Hotplugs.IsEmpty
-                ? []
-                : [listener.AddContainer(new MappingSetBackend($"container{listener._containers.Count}", c.Traits), t.Old)];
-            records.Add(t with { Hotplugs = hotplugs, Coalescing = listener.Commit(t.Unsimplified, t.New) });
-        }
+    /// <inheritdoc/>
+    public FlatView? UnsimplifiedHint { private get; set; }
 
-        return records;
-    }
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<IDmaBackend, DmaPlan> LastPlans => _lastPlans;
 
-    /// <summary>Adds a container and replays the current map into it (unless the flaw is no replay).</summary>
-    /// <param name="container">A new container.</param>
-    /// <param name="view">The current view, for the record.</param>
-    /// <returns>The hot-plug record.</returns>
-    public Hotplug AddContainer(IDmaBackend container, FlatView view)
+    /// <inheritdoc/>
+    public IReadOnlyList<ListenerFailure> Failures => _failures;
+
+    /// <inheritdoc/>
+    public DmaPlan AddContainer(IDmaBackend container)
     {
         ArgumentNullException.ThrowIfNull(container);
         var history = new MappingSetBackend($"{container.Name} history", container.Traits with { EntryLimit = int.MaxValue });
         _containers.Add((container, history));
-        var replay = _flaw == ListenerFlaw.NoReplayOnHotplug ? DmaPlan.Empty : PlanAndApply(container, history, []);
-        return new Hotplug(container, view, replay, [.. container.Mappings]);
+        var replay = flaw == ListenerFlaw.NoReplayOnHotplug ? DmaPlan.Empty : PlanAndApply(container, history);
+        _lastPlans[container] = replay;
+        return replay;
     }
 
-    /// <summary>Brings every container to the DMA map of <paramref name="view"/>.</summary>
-    /// <param name="unsimplified">The unsimplified render of the view (split points for region-boundary granularity).</param>
-    /// <param name="view">The new view.</param>
-    /// <returns>One step per container.</returns>
-    public ImmutableArray<ContainerStep> Commit(FlatView unsimplified, FlatView view)
+    /// <inheritdoc/>
+    public DmaPlan RemoveContainer(IDmaBackend container)
     {
-        ArgumentNullException.ThrowIfNull(unsimplified);
-        ArgumentNullException.ThrowIfNull(view);
-        var previous = _map;
-        _map = DmaMap.Of(view, _case.DmaOptions);
-        if (_case.Granularity == MappingGranularity.RegionBoundaries)
+        int at = _containers.FindIndex(c => ReferenceEquals(c.Container, container));
+        var (_, history) = _containers[at];
+        var teardown = DmaPlanner.Plan(history.Mappings, DmaMap.Empty, plan with { Backend = container.Traits });
+        Issue(container, history, teardown);
+        _containers.RemoveAt(at);
+        _lastPlans.Remove(container);
+        return teardown;
+    }
+
+    /// <inheritdoc/>
+    public void Begin()
+    {
+        _deleted.Clear();
+        _kept.Clear();
+        _added.Clear();
+    }
+
+    /// <inheritdoc/>
+    public void RegionDel(in FlatRange range) => _deleted.Add(range);
+
+    /// <inheritdoc/>
+    public void RegionNop(in FlatRange range) => _kept.Add(range);
+
+    /// <inheritdoc/>
+    public void RegionAdd(in FlatRange range) => _added.Add(range);
+
+    /// <inheritdoc/>
+    public void LogStart(in FlatRange range, byte oldMask, byte newMask)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void LogStop(in FlatRange range, byte oldMask, byte newMask)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void Commit()
+    {
+        // The new view: the old one without what was deleted, nops carrying their new attributes, adds put in.
+        var kept = _kept.Select(k => k.Range.Start).ToHashSet();
+        var ranges = _view.Ranges.Where(r => !_deleted.Contains(r) && !kept.Contains(r.Range.Start)).Concat(_kept).Concat(_added).OrderBy(r => r.Range.Start);
+        _view = FlatView.Create(ranges);
+        _previous = _map.Mappings;
+        _map = DmaMap.Of(_view, options);
+        if (plan.Granularity == MappingGranularity.RegionBoundaries)
         {
-            _splitPoints = [.. unsimplified.Ranges.Select(r => r.Range.Start)];
+            _splitPoints = UnsimplifiedHint is { } hint ? [.. hint.Ranges.Select(r => r.Range.Start)] : [];
         }
 
-        var steps = ImmutableArray.CreateBuilder<ContainerStep>(_containers.Count);
+        UnsimplifiedHint = null;
         foreach (var (container, history) in _containers)
         {
-            var before = container.Mappings.ToImmutableArray();
-            var plan = PlanAndApply(container, history, previous.Mappings);
-            steps.Add(new ContainerStep(container, before, plan, plan.Operations, [.. container.Mappings]));
+            _lastPlans[container] = PlanAndApply(container, history);
         }
-
-        return steps.MoveToImmutable();
     }
 
-    private DmaPlan PlanAndApply(IDmaBackend container, MappingSetBackend history, IReadOnlyList<DmaMapping> previousMap)
+    private DmaPlan PlanAndApply(IDmaBackend container, MappingSetBackend history)
     {
-        var options = _case.PlanOptions with { Backend = container.Traits };
-        var plan = _flaw switch
+        var planOptions = plan with { Backend = container.Traits };
+        var planned = flaw switch
         {
-            ListenerFlaw.IgnoresHistory => DmaPlanner.Plan(previousMap, _map, options, _splitPoints),
-            ListenerFlaw.ComparesRanges => RemapUnlessIdentical(history.Mappings, options),
-            _ => DmaPlanner.Plan(history.Mappings, _map, options, _splitPoints),
+            ListenerFlaw.IgnoresHistory => DmaPlanner.Plan(_previous, _map, planOptions, [.. _splitPoints]),
+            ListenerFlaw.ComparesRanges => RemapUnlessIdentical(history.Mappings, planOptions),
+            _ => DmaPlanner.Plan(history.Mappings, _map, planOptions, [.. _splitPoints]),
         };
-        if (!plan.ExceedsEntryLimit)
+        if (!planned.ExceedsEntryLimit)
         {
-            foreach (var op in plan.Operations)
+            Issue(container, history, planned);
+        }
+
+        return planned;
+    }
+
+    // The history follows only the calls the container accepted, as the library's listener's does.
+    private void Issue(IDmaBackend container, MappingSetBackend history, DmaPlan planned)
+    {
+        foreach (var op in planned.Operations)
+        {
+            var result = Call(container, op);
+            if (result.Succeeded)
             {
-                // The history follows only the calls the container accepted, as the library's listener's does.
-                if (Issue(container, op).Succeeded)
-                {
-                    Issue(history, op);
-                }
+                Call(history, op);
+            }
+            else
+            {
+                _failures.Add(new ListenerFailure(0, container.Name, op, result));
             }
         }
-
-        return plan;
     }
 
-    private static DmaResult Issue(IDmaBackend backend, DmaOperation op) => op switch
+    private static DmaResult Call(IDmaBackend backend, DmaOperation op) => op switch
     {
         DmaOperation.Map m => backend.Map(m.Mapping),
         DmaOperation.Unmap u => backend.Unmap(u.Iova),
         _ => backend.UnmapAll(),
     };
 
-    private DmaPlan RemapUnlessIdentical(IReadOnlyList<DmaMapping> live, PlanOptions options)
+    private DmaPlan RemapUnlessIdentical(IReadOnlyList<DmaMapping> live, PlanOptions planOptions)
     {
         var wanted = _map.Mappings.ToHashSet();
-        var kept = live.Where(wanted.Contains).ToList();
+        var keptMappings = live.Where(wanted.Contains).ToList();
         var operations = live.Where(m => !wanted.Contains(m)).Select(m => (DmaOperation)new DmaOperation.Unmap(m.Iova))
-            .Concat(DmaPlanner.Plan(kept, _map, options, _splitPoints).Operations)
+            .Concat(DmaPlanner.Plan(keptMappings, _map, planOptions, [.. _splitPoints]).Operations)
             .ToList();
-        return DmaPlanMetrics.Measure(live, operations, _map, options.Backend);
+        return DmaPlanMetrics.Measure(live, operations, _map, planOptions.Backend);
     }
 }

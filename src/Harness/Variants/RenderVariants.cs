@@ -1,6 +1,8 @@
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 
+using Verify.Harness.Implementations;
+
 namespace Verify.Harness.Variants;
 
 /// <summary>

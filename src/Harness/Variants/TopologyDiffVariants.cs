@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 
+using Verify.Harness.Implementations;
+
 namespace Verify.Harness.Variants;
 
 /// <summary>Broken topology diffs for TD-01..TD-05: the model's events, edited the way one bug would edit them.</summary>

@@ -1,53 +1,45 @@
 using System.Globalization;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.PageTables;
-using Verify.Oracle.PageTables;
 
 namespace Verify.Harness.Generators.PageTables;
 
 /// <summary>The scenario form of a page-table case: one table per variant the case runs, then its operations on
 /// that table, with the device accesses the properties make and the closing sync and queue flush PT-05 adds.</summary>
-public sealed partial record PageTableCase : IScenarioCase
+public sealed partial record PageTableCase
 {
-    /// <summary>The most leaves a device touch reaches, as <see cref="PageTableRig.TouchEveryLeaf"/> does.</summary>
+    /// <summary>The most leaves a device touch reaches.</summary>
     private const int TouchedLeaves = 256;
 
     /// <summary>
     /// Per variant: a <c>page-table</c> step named after the variant (<c>t-split</c>, <c>t-refuse</c>, with the
-    /// invalidation mode appended when the case runs several), before every map and unmap the device accesses
-    /// PT-05 makes (first, middle and last smallest page of every leaf the definition holds then), the operation,
-    /// and at the end a <c>pt-sync</c> if unmaps wait in the gather and a <c>pt-flush</c> on a lazy table unless it
-    /// ends flushed, because PT-05 checks the IOTLB after both. The accesses are derived from the oracle, and nothing
-    /// the model answered is recorded: the runner's invariants catch a broken model again. A deliberate
-    /// <see cref="PageTableOptions.FlushBug"/> is left out of the table (the format has no field for it); a note
-    /// says it was there, and <see cref="ScenarioRunOptions.PageTables"/> puts it back for a replay.
+    /// invalidation mode appended when the case runs several), then its operations on that table. With
+    /// <paramref name="warmIotlb"/> (PT-05) the device first touches every leaf (a <c>pt-touch</c> step) before each map
+    /// and unmap, and the table ends with a <c>pt-sync</c> if unmaps wait in
+    /// the gather and a <c>pt-flush</c> on a lazy table unless it ends flushed, because PT-05 judges the IOTLB after
+    /// both. Nothing the model answered is recorded.
     /// </summary>
+    /// <param name="warmIotlb">Whether to add the device's accesses and the closing sync and flush.</param>
     /// <returns>The steps.</returns>
-    public IReadOnlyList<ScenarioStep> ToScenarioSteps()
+    public IReadOnlyList<ScenarioStep> ToScenarioSteps(bool warmIotlb)
     {
         var steps = new List<ScenarioStep>();
         foreach (var variant in Variants)
         {
             string table = TableName(variant);
-            steps.Add(new Scenarios.PageTableStep(table, variant with { FlushBug = IotlbFlushBug.None })
-            {
-                Note = variant.FlushBug == IotlbFlushBug.None ? null : $"generated with the deliberate bug {variant.FlushBug}, not recorded",
-            });
-            var oracle = new PageTableOracle(variant);
-            bool unsynced = false, flushed = false;
+            steps.Add(new Scenarios.PageTableStep(table, variant));
+                        bool unsynced = false, flushed = false;
             foreach (var op in Ops)
             {
                 switch (op)
                 {
                     case MapOp m:
                         flushed = false;
-                        steps.AddRange(Touch(table, oracle));
-                        oracle.Map(m.Iova, m.Pa, m.Size, m.Protection);
+                        steps.AddRange(warmIotlb ? [new PageTableTouchStep(table, TouchedLeaves)] : []);
                         steps.Add(new PageTableMapStep(table, m.Iova, m.Pa, m.Size, m.Protection));
                         break;
                     case UnmapOp u:
-                        steps.AddRange(Touch(table, oracle));
-                        oracle.Unmap(u.Iova, u.Size);
+                        steps.AddRange(warmIotlb ? [new PageTableTouchStep(table, TouchedLeaves)] : []);
                         steps.Add(new PageTableUnmapStep(table, u.Iova, u.Size));
                         unsynced = true;
                         flushed = false;
@@ -63,12 +55,12 @@ public sealed partial record PageTableCase : IScenarioCase
                 }
             }
 
-            if (unsynced)
+            if (unsynced && warmIotlb)
             {
                 steps.Add(new PageTableSyncStep(table) { Note = "PT-05's closing sync" });
             }
 
-            if (variant.Flush == FlushMode.Lazy && !flushed)
+            if (variant.Flush == FlushMode.Lazy && !flushed && warmIotlb)
             {
                 steps.Add(new PageTableFlushStep(table) { Note = "PT-05's closing queue flush" });
             }
@@ -81,17 +73,9 @@ public sealed partial record PageTableCase : IScenarioCase
 
     private string TableName(PageTableOptions variant)
     {
-        string split = ScenarioReader.SplitPolicies.First(n => n.Value == variant.Split).Key;
+        string split = ScenarioVocabulary.SplitPolicies.First(n => n.Value == variant.Split).Key;
         return Modes.Length == 1
             ? $"t-{split}"
-            : $"t-{split}-{ScenarioReader.InvalidationModes.First(n => n.Value == variant.Invalidation).Key}";
-    }
-
-    // The device touches the definition's leaves as TouchEveryLeaf does; a small leaf's three pages are one.
-    private IEnumerable<ScenarioStep> Touch(string table, PageTableOracle oracle)
-    {
-        return oracle.Leaves.Take(TouchedLeaves)
-            .SelectMany(leaf => new[] { leaf.Iova, leaf.Iova + (leaf.Size / 2 / Granule * Granule), leaf.End - Granule }.Distinct())
-            .Select(iova => new PageTableAccessStep(table, iova));
+            : $"t-{split}-{ScenarioVocabulary.InvalidationModes.First(n => n.Value == variant.Invalidation).Key}";
     }
 }

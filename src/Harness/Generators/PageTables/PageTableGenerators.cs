@@ -20,23 +20,21 @@ public static class PageTableGenerators
 
     /// <summary>General scenarios: maps, unmaps, syncs and queue flushes, run under every split policy
     /// and invalidation mode.</summary>
-    /// <param name="bug">A deliberate IOTLB bug to put in the options, or none.</param>
     /// <param name="tableBudget">Whether to limit table pages (so maps fail with ENOMEM half-way).</param>
     /// <returns>The arbitrary, with a shrinker that drops variants and operations and simplifies sizes.</returns>
-    public static Arbitrary<PageTableCase> Cases(IotlbFlushBug bug = IotlbFlushBug.None, bool tableBudget = false) =>
-        Arb.From(Gen.Sized(size => CaseGen(bug, tableBudget, size, partialLeaf: false)), Shrink);
+    public static Arbitrary<PageTableCase> Cases(bool tableBudget = false) =>
+        Arb.From(Gen.Sized(size => CaseGen(tableBudget, size, partialLeaf: false)), Shrink);
 
     /// <summary>Partial-leaf scenarios: one to three superpage maps, then unmaps at the start, middle or
     /// end of a leaf, whole leaves and overshoots.</summary>
     /// <returns>The arbitrary with the same shrinker.</returns>
     public static Arbitrary<PageTableCase> PartialLeafCases() =>
-        Arb.From(Gen.Sized(size => CaseGen(IotlbFlushBug.None, false, size, partialLeaf: true)), Shrink);
+        Arb.From(Gen.Sized(size => CaseGen(false, size, partialLeaf: true)), Shrink);
 
     /// <summary>The generator of options other than split policy and invalidation mode.</summary>
-    /// <param name="bug">The bug to carry.</param>
     /// <param name="tableBudget">Whether to set a table-page limit.</param>
     /// <returns>The generator.</returns>
-    public static Gen<PageTableOptions> OptionsGen(IotlbFlushBug bug, bool tableBudget) =>
+    public static Gen<PageTableOptions> OptionsGen(bool tableBudget) =>
         from format in Gen.Frequency(
             (4, Gen.Constant(PageTableFormat.X86_64)),
             (1, Gen.Constant(PageTableFormat.X86_64FiveLevel)),
@@ -56,7 +54,6 @@ public static class PageTableGenerators
             Flush = flush,
             WholeDomainThreshold = threshold,
             MaxTablePages = budget,
-            FlushBug = bug,
         };
 
     /// <summary>Simpler cases: one variant instead of all, fewer operations, smaller sizes, plainer options.</summary>
@@ -171,8 +168,8 @@ public static class PageTableGenerators
         }
     }
 
-    private static Gen<PageTableCase> CaseGen(IotlbFlushBug bug, bool tableBudget, int size, bool partialLeaf) =>
-        from options in OptionsGen(bug, tableBudget)
+    private static Gen<PageTableCase> CaseGen(bool tableBudget, int size, bool partialLeaf) =>
+        from options in OptionsGen(tableBudget)
         from window in WindowGen(options.Format)
         from paBase in Gen.Choose(1, 1024).Select(k => (ulong)k * Largest(options.Format))
         from count in Gen.Choose(1, 3 + (Math.Max(size, 1) / 10))

@@ -120,20 +120,25 @@ public sealed record Type1HostSpec(ImmutableArray<VirtualRun> VirtualRuns, Immut
 /// <param name="Domains">One page-table configuration per domain (empty: mdev only, nothing pinned).</param>
 /// <param name="Host">The process.</param>
 /// <param name="Ops">The calls in order.</param>
-public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOptions> Domains, Type1HostSpec Host, ImmutableArray<Type1Op> Ops) : IScenarioCase
+public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOptions> Domains, Type1HostSpec Host, ImmutableArray<Type1Op> Ops)
 {
-    /// <summary>The case as a scenario, once per interface version (v1, then v2, as the T1 properties run every case
-    /// under both): a process with the case's declared memory and limit, a container with the case's variant, and
-    /// every call at its raw host addresses. No expectations: the runner's oracle invariant (each container is alone
-    /// in a declared process) is what judges a replay. The deliberate <see cref="Type1Options.Bug"/> is not part of a
-    /// scenario; <see cref="ScenarioRunOptions.Type1Bug"/> applies one to a replay.</summary>
+    /// <summary>The case as a scenario, once per interface version (v1, then v2), as the T1 properties run most cases
+    /// under both: a process with the case's declared memory and limit, a container with the case's variant, and every
+    /// call at its raw host addresses; with <paramref name="close"/> each container is closed at the end (T1-05). No
+    /// expectations: the checks (each container is alone in a declared process, so a type1 oracle follows it) judge.</summary>
+    /// <param name="close">Whether each container is closed at the end.</param>
     /// <returns>The steps.</returns>
-    public IReadOnlyList<ScenarioStep> ToScenarioSteps() =>
-        [.. StepsUnder(Type1Version.V1), .. StepsUnder(Type1Version.V2)];
+    public IReadOnlyList<ScenarioStep> ToScenarioSteps(bool close = false) =>
+        [.. StepsUnder(Type1Version.V1, Options.Accounting, "v1", close), .. StepsUnder(Type1Version.V2, Options.Accounting, "v2", close)];
 
-    private IEnumerable<ScenarioStep> StepsUnder(Type1Version version)
+    /// <summary>The case as a scenario once per accounting mode (per mapping, then shared), under the case's version
+    /// (T1-03).</summary>
+    /// <returns>The steps.</returns>
+    public IReadOnlyList<ScenarioStep> ToAccountingSteps() =>
+        [.. StepsUnder(Options.Version, AccountingMode.PerMapping, "per-mapping", false), .. StepsUnder(Options.Version, AccountingMode.Shared, "shared", false)];
+
+    private IEnumerable<ScenarioStep> StepsUnder(Type1Version version, AccountingMode accounting, string name, bool close)
     {
-        string name = version == Type1Version.V1 ? "v1" : "v2";
         string process = "qemu-" + name, container = "container-" + name;
         yield return new ProcessStep(process)
         {
@@ -141,13 +146,13 @@ public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOpt
             CapIpcLock = Host.CapIpcLock,
             Memory = Host.VirtualRuns,
             Reserved = Host.Reserved,
-            Note = version == Options.Version ? "the case as generated" : "the same case under the other interface version",
+            Note = version == Options.Version && accounting == Options.Accounting ? "the case as generated" : $"the same case under {name}",
         };
         yield return new ContainerStep(container, new DmaBackendTraits { EntryLimit = Options.DmaEntryLimit })
         {
             Process = process,
             Version = version,
-            Accounting = Options.Accounting,
+            Accounting = accounting,
             PageSize = Options.MinPageSize,
             Domains = [.. Domains.Select(d => d.Format)],
             Splits = Domains.All(d => d.Split == SplitPolicy.Split) ? [] : [.. Domains.Select(d => d.Split)],
@@ -158,6 +163,11 @@ public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOpt
         {
             yield return ToStep(op, process, container);
         }
+
+        if (close)
+        {
+            yield return new CloseStep(container);
+        }
     }
 
     private ScenarioStep ToStep(Type1Op op, string process, string container) => op switch
@@ -165,7 +175,7 @@ public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOpt
         MapDmaOp m => new MapDmaStep(container, m.Flags, m.Iova, m.Vaddr, m.Size),
         UnmapDmaOp u => new UnmapDmaStep(container, u.Flags, u.Iova, u.Size),
         DeviceAccessOp a => new DmaAccessStep(container, a.Iova),
-        RegisterDeviceOp r => new DeviceStep(container, r.Device, r.Callback),
+        RegisterDeviceOp r => new MdevDeviceStep(container, r.Device, r.Callback),
         PinPagesOp p => new PinStep(container, p.Device, p.Iova, p.Npage,
             ((p.Prot & Type1MapFlags.Read) != 0 ? Protection.Read : Protection.None) | ((p.Prot & Type1MapFlags.Write) != 0 ? Protection.Write : Protection.None)),
         UnpinPagesOp u => new UnpinStep(container, u.Device, u.Iova, u.Npage),
@@ -178,12 +188,21 @@ public sealed record Type1Case(Type1Options Options, ImmutableArray<PageTableOpt
     /// <returns>The text.</returns>
     public override string ToString()
     {
-        var oracle = Type1Rig.NewOracle(this);
+        var oracle = new Verify.Oracle.Type1.Type1Oracle(Options, !Domains.IsEmpty, Host.VirtualRuns, Host.Reserved, Host.RlimitMemlock, Host.CapIpcLock, 0);
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{Options}; {(Domains.IsEmpty ? "no domain (mdev only)" : $"{Domains.Length} domain(s) {string.Join(",", Domains.Select(d => d.Format.Name))}")}; {Host}");
         for (int i = 0; i < Ops.Length; i++)
         {
-            var result = Type1Rig.ApplyTo(oracle, Ops[i]);
+            var result = Ops[i] switch
+            {
+                MapDmaOp m => oracle.Map(m.Flags, m.Iova, m.Vaddr, m.Size),
+                UnmapDmaOp u => oracle.Unmap(u.Flags, u.Iova, u.Size),
+                RegisterDeviceOp r => Type1Result.Fail(oracle.RegisterDevice(r.Device, r.Callback)),
+                PinPagesOp p => oracle.Pin(p.Device, p.Iova, p.Npage, p.Prot),
+                UnpinPagesOp u => oracle.Unpin(u.Device, u.Iova, u.Npage),
+                MigrateOp g => Type1Result.Fail(oracle.Migrate(g.Hva, g.NewHpa)),
+                _ => (Type1Result?)null,
+            };
             text.AppendLine().Append(CultureInfo.InvariantCulture, $"{i + 1}. {Ops[i]} -> {Type1Script.Result(result)}");
         }
 
