@@ -15,25 +15,25 @@ namespace Verify.Properties;
 
 public class EndToEndExampleTests(ITestOutputHelper output)
 {
-    public static TheoryData<ShadowSyncBug, string> KnownBugs => new()
+    public static TheoryData<string, string> KnownBugs => new()
     {
-        { ShadowSyncBug.SkipReplayWalk, "translates to nothing, the oracle says" },
-        { ShadowSyncBug.RemapIdentical, "from an invalidation that changed nothing" },
-        { ShadowSyncBug.PlannerDropsShadow, "translates to nothing, the oracle says" },
+        { "shadow-sync-skips-replay-walk", "translates to nothing, the oracle says" },
+        { "shadow-sync-remaps-identical", "from an invalidation that changed nothing" },
+        { "unified-planner-drops-shadow", "translates to nothing, the oracle says" },
     };
 
     [Theory]
     [MemberData(nameof(KnownBugs))]
-    public void EffectiveTranslationMatchesOracle_DeliberatelyBrokenShadowSync_CaughtAsStepList(ShadowSyncBug bug, string expected)
+    public void EffectiveTranslationMatchesOracle_DeliberatelyBrokenShadowSync_CaughtAsStepList(string name, string expected)
     {
         var outcome = PropertyRunner.Run(PropertyCatalogue.Get("VI-01"), PropertyBudget.Default with { StartSeed = 20261121 },
-            implementation: ImplementationUnderTest.Model with { ShadowSyncBug = bug });
+            implementation: Variant(name));
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Report);
         Assert.Contains(expected, outcome.Report, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^\[0\] layout ", outcome.Counterexample!);
-        if (bug == ShadowSyncBug.PlannerDropsShadow)
+        if (name == "unified-planner-drops-shadow")
         {
             // The defect lives only in the unified planner: shrinking must not reach a listener that hides it.
             Assert.Contains(outcome.Scenario!.Steps, s => s is ViommuStep { Options.Listener: RamListenerKind.Unified });
@@ -63,7 +63,7 @@ public class EndToEndExampleTests(ITestOutputHelper output)
         var report = ScenarioRunner.Run(scenario);
 
         Assert.True(report.Holds, report.ToText());
-        var broken = ScenarioRunner.Run(scenario, new ScenarioRunOptions { Implementation = ImplementationUnderTest.Model with { ShadowSyncBug = ShadowSyncBug.SkipReplayWalk } });
+        var broken = ScenarioRunner.Run(scenario, new ScenarioRunOptions { Implementation = Variant("shadow-sync-skips-replay-walk") });
         Assert.False(broken.Holds);
         output.WriteLine(broken.ToText());
         // dev1 joining domain 1 (layout, viommu, then the script: the PAM flip is a machine step and a commit).
@@ -71,6 +71,8 @@ public class EndToEndExampleTests(ITestOutputHelper output)
         Assert.Equal(9, first.Index);
         Assert.Equal("dev1: context domain 1", first.Step);
     }
+
+    private static ImplementationUnderTest Variant(string name) => Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == name).Implementation;
 
     [Fact]
     public void Shrink_Script_CandidatesStayPermittedAndShrinkParameters()

@@ -195,7 +195,7 @@ public class PageTableExampleTests(ITestOutputHelper output)
     public void NoStaleTranslationAfterSync_RequestedRangeOnlyFlushBug_CaughtAndShrunkToOneMapOneUnmap()
     {
         var outcome = PropertyRunner.Run(PropertyCatalogue.Get("PT-05"), PropertyBudget.Default with { StartSeed = 20261121 },
-            implementation: Verify.Harness.Implementations.ImplementationUnderTest.Model with { PageTables = o => o with { FlushBug = IotlbFlushBug.RequestedRangeOnly } });
+            implementation: Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == "page-table-invalidates-requested-range-only").Implementation);
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Counterexample);

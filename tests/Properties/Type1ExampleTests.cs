@@ -19,22 +19,22 @@ public class Type1ExampleTests(ITestOutputHelper output)
     private const ulong Hva = 0x7f00_0000_0000;
     private const ulong LastPage = 0xFFFF_FFFF_FFFF_F000;
 
-    public static TheoryData<string, Type1Bug, string> KnownBugs => new()
+    public static TheoryData<string, string> KnownBugs => new()
     {
-        { "T1-01", Type1Bug.BisectUnderV2, "the oracle gives EINVAL" },
-        { "T1-04", Type1Bug.UnpinBeforeSync, "without domain0's unmap then sync before it" },
-        { "T1-03", Type1Bug.ChargesReservedPfns, "locked_vm" },
-        { "T1-06", Type1Bug.PinWithoutReference, "external pins" },
-        { "T1-06", Type1Bug.UnmapIgnoresExternalPins, "called back 0 times" },
-        { "T1-07", Type1Bug.MigratesPinnedPages, "migrated" },
+        { "type1-bisects-under-v2", "the oracle gives EINVAL" },
+        { "type1-unpins-before-iotlb-sync", "without domain0's unmap then sync before it" },
+        { "type1-charges-reserved-pfns", "locked_vm" },
+        { "type1-pin-without-reference", "external pins" },
+        { "type1-unmap-ignores-external-pins", "called back 0 times" },
+        { "type1-migrates-pinned-pages", "migrated" },
     };
 
     [Theory]
     [MemberData(nameof(KnownBugs))]
-    public void Property_DeliberatelyBrokenContainer_CaughtNamingTheBrokenRule(string id, Type1Bug bug, string expected)
+    public void Property_DeliberatelyBrokenContainer_CaughtNamingTheBrokenRule(string name, string expected)
     {
-        var outcome = PropertyRunner.Run(PropertyCatalogue.Get(id), PropertyBudget.Default with { StartSeed = 20261121 },
-            implementation: Verify.Harness.Implementations.ImplementationUnderTest.Model with { Type1Bug = bug });
+        var variant = Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == name);
+        var outcome = PropertyRunner.Run(PropertyCatalogue.Get(variant.CaughtBy), PropertyBudget.Default with { StartSeed = 20261121 }, implementation: variant.Implementation);
 
         Assert.False(outcome.Passed);
         output.WriteLine(outcome.Report);

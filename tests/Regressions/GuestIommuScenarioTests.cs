@@ -142,15 +142,15 @@ public class GuestIommuScenarioTests(ITestOutputHelper output)
         Assert.StartsWith("skipped: QEMU aborted at step 4", report.Steps[4].Result, StringComparison.Ordinal);
     }
 
-    public static TheoryData<Type1Bug> PinBugs => new() { Type1Bug.PinWithoutReference, Type1Bug.UnmapIgnoresExternalPins };
+    public static TheoryData<string> PinBugs => new() { "type1-pin-without-reference", "type1-unmap-ignores-external-pins" };
 
     /// <summary>Type1 bugs reach the vIOMMU's containers: VI-01 catches them too, and the saved case replays red
     /// with the bug and green without.</summary>
     [Theory]
     [MemberData(nameof(PinBugs))]
-    public void Replay_ShrunkVi01PinFailureAsScenario_HoldsOnTheRealModelAndFailsWithTheSameType1Bug(Type1Bug bug)
+    public void Replay_ShrunkVi01PinFailureAsScenario_HoldsOnTheRealModelAndFailsWithTheSameType1Bug(string bug)
     {
-        var implementation = ImplementationUnderTest.Model with { Type1Bug = bug };
+        var implementation = Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == bug).Implementation;
         var outcome = PropertyRunner.Run(PropertyCatalogue.Get("VI-01"), PropertyBudget.Default with { StartSeed = 20261121 }, implementation: implementation);
         Assert.False(outcome.Passed, $"VI-01 with {bug} in the containers should fail");
 
@@ -192,7 +192,7 @@ public class GuestIommuStoryTests(ITestOutputHelper output)
         var story = Story("06-hotplug-into-populated-domain.json");
 
         var real = ScenarioRunner.Run(story);
-        var broken = ScenarioRunner.Run(story, new ScenarioRunOptions { Implementation = ImplementationUnderTest.Model with { ShadowSyncBug = ShadowSyncBug.SkipReplayWalk } });
+        var broken = ScenarioRunner.Run(story, new ScenarioRunOptions { Implementation = Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == "shadow-sync-skips-replay-walk").Implementation });
 
         Assert.True(real.Holds, string.Join("\n", real.Problems()));
         output.WriteLine(string.Join("\n", broken.Problems()));

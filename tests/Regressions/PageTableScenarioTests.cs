@@ -14,7 +14,7 @@ namespace Verify.Regressions;
 public class PageTableScenarioTests(ITestOutputHelper output)
 {
     private static readonly ImplementationUnderTest RequestedRangeOnly =
-        ImplementationUnderTest.Model with { PageTables = o => o with { FlushBug = IotlbFlushBug.RequestedRangeOnly } };
+        Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == "page-table-invalidates-requested-range-only").Implementation;
 
     [Fact]
     public void ToScenarioSteps_SeveralVariants_OneNamedTablePerVariantAndTheDeviceTouchingItsLeaves()

@@ -10,9 +10,9 @@ namespace Verify.Regressions;
 public class Type1ScenarioTests
 {
     [Theory]
-    [InlineData(Type1Bug.PinWithoutReference)]
-    [InlineData(Type1Bug.UnmapIgnoresExternalPins)]
-    public void Replay_SeedStory04WithAPinBug_Fails(Type1Bug bug)
+    [InlineData("type1-pin-without-reference")]
+    [InlineData("type1-unmap-ignores-external-pins")]
+    public void Replay_SeedStory04WithAPinBug_Fails(string bug)
     {
         var story = ScenarioReader.ReadFile(Path.Combine(RegressionStore.Find().CasesFolder, "SeedStories", "04-mdev-pin-references.json"));
 
@@ -20,7 +20,7 @@ public class Type1ScenarioTests
         Assert.False(ScenarioRunner.Run(story, Broken(bug)).Holds);
     }
 
-    private static ScenarioRunOptions Broken(Type1Bug bug) => new() { Implementation = ImplementationUnderTest.Model with { Type1Bug = bug } };
+    private static ScenarioRunOptions Broken(string variant) => new() { Implementation = Verify.Harness.Variants.BrokenVariants.All.Single(v => v.Name == variant).Implementation };
 
     private static ScenarioReport Run(string steps, ScenarioRunOptions? options = null) =>
         ScenarioRunner.Run(ScenarioReader.Read($$"""{ "format": "verify-scenario", "version": 1, "steps": [ {{steps}} ] }"""), options ?? ScenarioRunOptions.Default);
@@ -35,7 +35,7 @@ public class Type1ScenarioTests
             { "device": { "container": "a", "name": "d", "callback": "unpins-all" } },
             { "container": { "name": "b", "process": "p" } },
             { "map-dma": { "container": "a", "iova": "0x0", "vaddr": "0x7f0000000000", "size": "2M" } }
-            """, Broken(Type1Bug.PinWithoutReference));
+            """, Broken("type1-pin-without-reference"));
 
         Assert.True(report.Holds, string.Join("\n", report.Problems()));
         Assert.Contains("a: no longer checked against the type1 oracle: another container shares its process", report.Steps[4].Result, StringComparison.Ordinal);
@@ -50,7 +50,7 @@ public class Type1ScenarioTests
             { "map-dma": { "container": "a", "iova": "0x0", "vaddr": "0x7f0000000000", "size": "2M" } },
             { "pin": { "container": "a", "device": "d", "iova": "0x0", "npage": 1 } },
             { "pin": { "container": "a", "device": "d", "iova": "0x0", "npage": 1 } }
-            """, Broken(Type1Bug.PinWithoutReference));
+            """, Broken("type1-pin-without-reference"));
 
         Assert.Contains("[T1-06] a: external pins iova 0x0 -> hpa 0x100000000 x1, the oracle has iova 0x0 -> hpa 0x100000000 x2", report.Steps[5].BrokenInvariants);
     }

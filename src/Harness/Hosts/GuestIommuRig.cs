@@ -32,8 +32,17 @@ public sealed class GuestIommuRig
     /// <param name="layout">The machine.</param>
     /// <param name="options">The guest IOMMU variant.</param>
     /// <param name="accounting">Per-mapping (type1) or shared (one charge per page across containers).</param>
-    /// <param name="type1Bug">A deliberate bug every container carries, to show the checks catch it; none normally.</param>
-    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping, Type1Bug type1Bug = Type1Bug.None)
+    public GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting = AccountingMode.PerMapping)
+        : this(layout, options, accounting, Type1Bug.None)
+    {
+    }
+
+    /// <summary>Builds the rig with every container carrying a deliberate type1 bug.</summary>
+    /// <param name="layout">The machine.</param>
+    /// <param name="options">The guest IOMMU variant.</param>
+    /// <param name="accounting">Per-mapping or shared accounting.</param>
+    /// <param name="type1Bug">The bug.</param>
+    internal GuestIommuRig(MachineLayout layout, GuestIommuOptions options, AccountingMode accounting, Type1Bug type1Bug)
     {
         ArgumentNullException.ThrowIfNull(layout);
         Layout = layout;

@@ -94,7 +94,7 @@ public sealed class MemoryMapHost
         bool changed = false;
         foreach (var edit in operation.Edits(layout, Tree!))
         {
-            changed |= Edit(edit.ApplyTo, oracle => Apply(oracle, edit));
+            changed |= Edit(edit is TreeEdit.Move move ? t => _implementation.Move(t, move.Child, move.Address) : edit.ApplyTo, oracle => Apply(oracle, edit));
         }
 
         return changed;

@@ -37,10 +37,10 @@ public sealed class ProcessTable
     /// <summary>Creates a host.</summary>
     /// <param name="type1Bug">A deliberate type1 bug every container (and, for <see cref="Type1Bug.MigratesPinnedPages"/>,
     /// every process) carries: a run option, never part of a file.</param>
-    public ProcessTable(Type1Bug type1Bug = Type1Bug.None) => Type1Bug = type1Bug;
+    internal ProcessTable(Type1Bug type1Bug = Type1Bug.None) => Type1Bug = type1Bug;
 
     /// <summary>The deliberate bug the host's containers carry (<see cref="Type1Bug.None"/> normally).</summary>
-    public Type1Bug Type1Bug { get; }
+    internal Type1Bug Type1Bug { get; }
 
     /// <summary>Whether a process's memory is the one its <c>process</c> step declared (no RAM blocks).</summary>
     /// <param name="name">The process.</param>

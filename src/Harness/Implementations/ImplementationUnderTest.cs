@@ -26,16 +26,16 @@ public sealed record ImplementationUnderTest
     /// <summary>Builds the coalescing DMA listener a <c>listener</c> step of kind <c>coalescing</c> registers.</summary>
     public Func<DmaOptions, PlanOptions, IPlanningListener> CoalescingListener { get; init; } = (options, plan) => new LibraryPlanningListener(options, plan);
 
-    /// <summary>Rewrites the options of each <c>page-table</c> step's table (a deliberate IOTLB bug); the oracle still
-    /// gets the step's own options.</summary>
+    /// <summary>Rewrites the options of each <c>page-table</c> step's table (a deliberate bug of the page table or its
+    /// IOTLB); the oracle still gets the step's own options.</summary>
     public Func<PageTableOptions, PageTableOptions> PageTables { get; init; } = options => options;
 
     /// <summary>A deliberate bug every type1 container carries, the vIOMMU's included (and, for
     /// <see cref="Type1Bug.MigratesPinnedPages"/>, every process).</summary>
-    public Type1Bug Type1Bug { get; init; } = Type1Bug.None;
+    internal Type1Bug Type1Bug { get; init; } = Type1Bug.None;
 
     /// <summary>A deliberate shadow-sync defect of the vIOMMU.</summary>
-    public ShadowSyncBug ShadowSyncBug { get; init; } = ShadowSyncBug.None;
+    internal ShadowSyncBug ShadowSyncBug { get; init; } = ShadowSyncBug.None;
 
     /// <summary>The device life-cycle transition table <c>lifecycle</c> steps fire.</summary>
     public DeviceLifecycle Lifecycle { get; init; } = DeviceLifecycle.Qemu;

@@ -25,6 +25,10 @@ public sealed record MemoryMapImplementation(
     public static MemoryMapImplementation Model { get; } =
         new("the model", t => t.RenderUnsimplified(), v => v.Simplify(), TopologyDiff.Compute, TopologyDiff.Replay);
 
+    /// <summary>Moves a placed region (<c>memory_region_set_address</c>: delete, then add, so it becomes the newest
+    /// among its siblings); the library's <see cref="RegionTree.Move"/> unless a variant says otherwise.</summary>
+    public Func<RegionTree, string, ulong, RegionTree> Move { get; init; } = (tree, region, address) => tree.Move(region, address);
+
     /// <summary>Renders and simplifies, as <see cref="RegionTree.Render"/> does.</summary>
     /// <param name="tree">The tree.</param>
     /// <returns>The simplified view.</returns>

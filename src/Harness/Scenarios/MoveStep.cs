@@ -17,7 +17,7 @@ public sealed record MoveStep(string Region, ulong Address) : ScenarioStep
 
 
     internal override void Run(ScenarioMachine machine) =>
-        TreeEdits.Say(machine, machine.MemoryMap.Edit(t => t.Move(Region, Address), o => o.Move(Region, Address)));
+        TreeEdits.Say(machine, machine.MemoryMap.Edit(t => machine.MemoryMap.Implementation.Move(t, Region, Address), o => o.Move(Region, Address)));
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"move {Region} to 0x{Address:x}");

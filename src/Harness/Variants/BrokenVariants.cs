@@ -20,6 +20,7 @@ public static class BrokenVariants
         MemoryMap("render-alias-offset-ignored", "FlatView", RenderVariants.AliasOffsetIgnored, "FV-01"),
         MemoryMap("render-disabled-regions-shown", "FlatView", RenderVariants.DisabledRegionsRendered, "FV-01"),
         MemoryMap("render-read-only-not-inherited", "FlatView", RenderVariants.ReadOnlyNotInherited, "FV-06"),
+        MemoryMap("tree-move-keeps-sibling-order", "FlatView", TreeVariants.MoveKeepsSiblingOrder, "FV-01"),
         MemoryMap("merge-forgets-offset", "FlatView", MergeRuleVariants.OffsetCheckForgotten, "FV-03"),
         MemoryMap("merge-forgets-read-only", "FlatView", MergeRuleVariants.ReadOnlyForgotten, "FV-03"),
         MemoryMap("merge-unmergeable-right-neighbour", "FlatView", MergeRuleVariants.UnmergeableRightNeighbourMerged, "FV-04"),
@@ -30,9 +31,10 @@ public static class BrokenVariants
         Listener("listener-ignores-history", ListenerFlaw.IgnoresHistory, "DL-04"),
         Listener("listener-no-replay-on-hotplug", ListenerFlaw.NoReplayOnHotplug, "DL-05"),
         Listener("listener-compares-ranges", ListenerFlaw.ComparesRanges, "DL-04"),
-        new("page-table-invalidates-requested-range-only", "PageTable",
-            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed", "PT-05",
-            Model("IOTLB sync of the requested range only") with { PageTables = o => o with { FlushBug = IotlbFlushBug.RequestedRangeOnly } }),
+        PageTable("page-table-invalidates-requested-range-only", PageTableBug.RequestedRangeOnly,
+            "the IOTLB sync invalidates only the range the unmap asked for, not the larger page it removed"),
+        PageTable("iotlb-hit-drops-offset", PageTableBug.HitDropsOffset,
+            "an IOTLB hit gives the cached page without the offset in it (the entries are right, the lookup is not)"),
         Type1("type1-bisects-under-v2", Type1Bug.BisectUnderV2, "T1-01",
             "a v2 container splits a mapping an UNMAP cuts into, instead of failing with EINVAL"),
         Type1("type1-unpins-before-iotlb-sync", Type1Bug.UnpinBeforeSync, "T1-04",
@@ -64,6 +66,9 @@ public static class BrokenVariants
 
     private static BrokenVariant Listener(string name, ListenerFlaw flaw, string id) =>
         new(name, "DmaListener", $"a coalescing listener that {flaw}", id, Model($"coalescing listener that {flaw}") with { CoalescingListener = FlawedCoalescingListener.Factory(flaw) });
+
+    private static BrokenVariant PageTable(string name, PageTableBug bug, string breaks) =>
+        new(name, "PageTable", breaks, "PT-05", Model($"page table with {bug}") with { PageTables = o => o with { Bug = bug } });
 
     private static BrokenVariant Type1(string name, Type1Bug bug, string id, string breaks) =>
         new(name, "Type1", breaks, id, Model($"type1 with {bug}") with { Type1Bug = bug });

@@ -28,7 +28,7 @@ public enum RamListenerKind
 }
 
 /// <summary>A deliberate defect of the shadow sync, so tests can show the properties catch it.</summary>
-public enum ShadowSyncBug
+internal enum ShadowSyncBug
 {
     /// <summary>None: QEMU's behaviour.</summary>
     None,
@@ -78,7 +78,7 @@ public sealed record GuestIommuOptions
     }
 
     /// <summary>A deliberate defect, or <see cref="ShadowSyncBug.None"/>.</summary>
-    public ShadowSyncBug Bug { get; init; } = ShadowSyncBug.None;
+    internal ShadowSyncBug Bug { get; init; } = ShadowSyncBug.None;
 
     /// <summary>The interrupt window every device address space overlays at priority 64 (<c>[0xfee00000, 0xfef00000)</c>):
     /// DMA there is an interrupt, never memory.</summary>

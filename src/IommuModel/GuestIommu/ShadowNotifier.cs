@@ -23,7 +23,7 @@ public sealed class ShadowNotifier
     /// <param name="translate">vfio's <c>vfio_get_xlat_addr</c>: a guest leaf to the MAP it becomes, or null when its
     /// guest physical range is not RAM of one section (QEMU reports an error and maps nothing).</param>
     /// <param name="bug">A deliberate defect, or none.</param>
-    public ShadowNotifier(AddressRange section, int addressWidth, RecordingBackend? container, Func<GuestLeaf, DmaMapping?> translate, ShadowSyncBug bug)
+    internal ShadowNotifier(AddressRange section, int addressWidth, RecordingBackend? container, Func<GuestLeaf, DmaMapping?> translate, ShadowSyncBug bug)
     {
         Section = section;
         UInt128 limit = (UInt128)1 << addressWidth;

@@ -48,7 +48,7 @@ public sealed class HostMemory
 
     /// <summary>A deliberate break for demonstrations: <see cref="Migrate"/> moves pinned pages too. False in every
     /// correct model.</summary>
-    public bool MigratesPinnedPages { get; init; }
+    internal bool MigratesPinnedPages { get; init; }
 
     /// <summary>Backs <c>[hva, hva + size)</c> with <c>[hpa, hpa + size)</c> (an mmap of RAM, or of a BAR).</summary>
     /// <param name="hva">First host virtual address.</param>

@@ -490,7 +490,7 @@ public sealed class IoPageTable
         }
 
         Store(pathTables[level], pathIndexes[level], 0);
-        if (!whole && Options.FlushBug == IotlbFlushBug.RequestedRangeOnly)
+        if (!whole && Options.Bug == PageTableBug.RequestedRangeOnly)
         {
             // The bug: only what the caller asked for is invalidated, not the whole leaf that went.
             AddToGather(gather, position, Math.Min(leafIova + span, position + left) - position, _format.Granule);

@@ -53,7 +53,7 @@ public sealed class Iotlb
         ulong inPage = iova & (_format.Granule - 1);
         if (_leaves.TryGetValue(page, out var hit))
         {
-            return new Translation(hit.Pa + inPage, hit.Protection);
+            return new Translation(hit.Pa + (_table.Options.Bug == PageTableBug.HitDropsOffset ? 0 : inPage), hit.Protection);
         }
 
         int top = _format.Levels - 1;

@@ -37,8 +37,8 @@ public sealed record PageTableOptions
     /// <see langword="null"/> for no limit. A map that needs more fails with <see cref="Errno.ENOMEM"/>.</summary>
     public int? MaxTablePages { get; init; }
 
-    /// <summary>A deliberate invalidation bug; <see cref="IotlbFlushBug.None"/> in every correct variant.</summary>
-    public IotlbFlushBug FlushBug { get; init; } = IotlbFlushBug.None;
+    /// <summary>A deliberate bug (harness only); <see cref="PageTableBug.None"/> in every correct variant.</summary>
+    internal PageTableBug Bug { get; init; } = PageTableBug.None;
 
     /// <inheritdoc/>
     public override string ToString()
@@ -54,6 +54,6 @@ public sealed record PageTableOptions
             text += $" max-table-pages={max}";
         }
 
-        return FlushBug == IotlbFlushBug.None ? text : text + $" BUG={FlushBug}";
+        return Bug == PageTableBug.None ? text : text + $" BUG={Bug}";
     }
 }

@@ -64,8 +64,9 @@ public enum FlushMode
     Lazy,
 }
 
-/// <summary>Deliberate invalidation bugs, kept in the model so properties can be shown to catch them.</summary>
-public enum IotlbFlushBug
+/// <summary>Deliberate page-table and IOTLB bugs, kept in the model so the harness can show its properties catch
+/// them; internal, reachable only from the harness (a user's options never carry one).</summary>
+internal enum PageTableBug
 {
     /// <summary>No bug.</summary>
     None,
@@ -73,4 +74,8 @@ public enum IotlbFlushBug
     /// <summary>CVE-2026-31735: when an unmap removes a leaf larger than asked, only the requested range
     /// goes into the gather, so the over-unmapped tail stays cached.</summary>
     RequestedRangeOnly,
+
+    /// <summary>An IOTLB hit returns the cached page without the offset inside it: the cached entries are right,
+    /// what a device gets from them is not.</summary>
+    HitDropsOffset,
 }

@@ -43,7 +43,7 @@ public sealed record Type1Options
 
     /// <summary>A deliberate bug, so a demonstration can show the properties catch it; <see cref="Type1Bug.None"/>
     /// in every correct variant.</summary>
-    public Type1Bug Bug { get; init; } = Type1Bug.None;
+    internal Type1Bug Bug { get; init; } = Type1Bug.None;
 
     /// <inheritdoc/>
     public override string ToString() =>
@@ -51,7 +51,7 @@ public sealed record Type1Options
 }
 
 /// <summary>Deliberate departures from the kernel, used only to show that the T1 properties catch them.</summary>
-public enum Type1Bug
+internal enum Type1Bug
 {
     /// <summary>The kernel's behaviour.</summary>
     None,

@@ -47,6 +47,11 @@ public sealed class EffectiveTranslationMatchesOracle() : ScenarioCheck("VI-01")
         }
 
         ExpectNoIoctlWithoutChange(context, rig, guest.Before);
+        if (context.Step is Scenarios.GuestInvalidateStep)
+        {
+            ExpectSyncUnmapsOnlyWhatChanged(context, rig, guest.Before);
+        }
+
         foreach (var (name, effect) in observed.Devices)
         {
             context.Label(effect.Collateral > 0, "window>0");
@@ -64,6 +69,34 @@ public sealed class EffectiveTranslationMatchesOracle() : ScenarioCheck("VI-01")
         context.Label(observed.Enomem, "ENOMEM");
         context.Label(context.Step is Scenarios.ContextStep { Entry.Kind: ContextKind.Domain } c && rig.Model.Table(c.Entry.Domain).Count > 0,
             "device joins a populated domain");
+    }
+
+    // Shadow sync (semantics.md 7): identical leaves are skipped, so an invalidation never unmaps a mapping the container
+    // holds again, unchanged, once the sync is done.
+    private static void ExpectSyncUnmapsOnlyWhatChanged(CheckContext context, Hosts.GuestIommuRig rig, IReadOnlyDictionary<string, Hosts.DeviceSnapshot> before)
+    {
+        foreach (var (name, space) in rig.Model.Devices)
+        {
+            if (before.GetValueOrDefault(name) is not { } old)
+            {
+                continue;
+            }
+
+            var after = space.Container.Mappings.ToHashSet();
+            foreach (var call in space.Container.Log.Skip(old.Calls).Where(r => r.Result.Succeeded))
+            {
+                var unmapped = call.Operation switch
+                {
+                    DmaOperation.Unmap u => old.Mappings.Where(m => u.Iova.Contains(m.Iova)),
+                    DmaOperation.UnmapAll => old.Mappings,
+                    _ => [],
+                };
+                foreach (var m in unmapped.Where(after.Contains))
+                {
+                    context.Expect(false, () => $"{name}: the sync unmapped {m} and mapped it back unchanged ({call})");
+                }
+            }
+        }
     }
 
     // The point of planning a device's container as one (RamListenerKind.Unified): a step that leaves what the

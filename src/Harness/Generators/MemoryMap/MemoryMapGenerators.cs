@@ -174,6 +174,17 @@ public static class MemoryMapGenerators
                 from prio in Gen.Elements(-1, 0, 1, 2)
                 select (TreeOperation)new TreeOperation.Place(new PlacementSpec(p, n, (ulong)a, prio))),
         };
+        // A move onto a sibling of the same priority: QEMU's delete-then-add makes the moved region the newest, so it
+        // now wins where the two overlap; random moves and priorities rarely build that shape.
+        var ties = tree.Placements.GroupBy(p => (p.Parent, p.Priority)).Where(g => g.Count() > 1).Select(g => g.ToArray()).ToArray();
+        if (ties.Length > 0)
+        {
+            ops.Add((2, from tied in Gen.Elements(ties)
+                        from moved in Gen.Elements(tied)
+                        from onto in Gen.Elements(tied.Where(p => p != moved).ToArray())
+                        select (TreeOperation)new TreeOperation.Move(moved.Child, onto.AddressUnits)));
+        }
+
         if (aliases.Length > 0)
         {
             ops.Add((2, from n in Gen.Elements(aliases) from o in Gen.Choose(0, tree.Grid.Units - 1) select (TreeOperation)new TreeOperation.SetAliasOffset(n, (ulong)o)));

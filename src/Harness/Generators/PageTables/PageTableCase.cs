@@ -97,10 +97,6 @@ public sealed partial record PageTableCase(
             text.Append(CultureInfo.InvariantCulture, $" max-table-pages={max}");
         }
 
-        if (o.FlushBug != IotlbFlushBug.None)
-        {
-            text.Append(CultureInfo.InvariantCulture, $" BUG={o.FlushBug}");
-        }
 
         for (int i = 0; i < Ops.Length; i++)
         {
