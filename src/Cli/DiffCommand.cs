@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Verify.Harness.Dma;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Verify.Harness.Qemu;
+using Verify.Qemu;
 
 namespace Verify.Cli;
 

@@ -1,5 +1,5 @@
 using Verify.Harness.Dma;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 

@@ -1,6 +1,7 @@
+using Verify.IommuModel.Backends;
 using Verify.Harness.Layouts;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;

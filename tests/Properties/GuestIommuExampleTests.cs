@@ -10,7 +10,7 @@ using Verify.Harness.Variants;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 using Verify.Oracle.Dma;

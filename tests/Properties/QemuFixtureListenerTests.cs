@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
-using Verify.Harness.Qemu;
+using Verify.IommuModel.Backends;
+using Verify.Qemu;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 using Verify.MemoryMap.Topology;

@@ -1,4 +1,4 @@
-using Verify.Harness.Qemu;
+using Verify.Qemu;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 using Verify.MemoryMap.Topology;

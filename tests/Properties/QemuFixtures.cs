@@ -1,4 +1,4 @@
-using Verify.Harness.Qemu;
+using Verify.Qemu;
 
 namespace Verify.Properties;
 

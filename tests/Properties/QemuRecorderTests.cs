@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using Verify.Harness.Qemu;
+using Verify.Qemu;
 
 namespace Verify.Properties;
 

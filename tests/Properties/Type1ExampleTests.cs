@@ -3,7 +3,7 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;

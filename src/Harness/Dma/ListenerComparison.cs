@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
-using Verify.MemoryMap.Dma;
+using Verify.IommuModel.Backends;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 

@@ -4,7 +4,7 @@ using Verify.Harness.Implementations;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 using Verify.Oracle.Dma;

@@ -7,7 +7,7 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Regions;
 using Verify.Oracle.Dma;
 using Verify.Oracle.GuestIommu;

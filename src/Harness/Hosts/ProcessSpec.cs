@@ -21,5 +21,5 @@ public sealed record ProcessSpec(string Name, ulong? Rlimit, bool CapIpcLock, Im
 /// <param name="Process">The process whose memory it pins (type1 only).</param>
 /// <param name="Type1">The type1 variant, or null for the split-capable model.</param>
 /// <param name="Domains">One page-table configuration per IOMMU domain (type1 only).</param>
-public sealed record ContainerSpec(string Name, Verify.MemoryMap.Dma.DmaBackendTraits Traits, string Process, Verify.IommuModel.Type1.Type1Options? Type1,
+public sealed record ContainerSpec(string Name, Verify.Vfio.DmaBackendTraits Traits, string Process, Verify.IommuModel.Type1.Type1Options? Type1,
     ImmutableArray<Verify.IommuModel.PageTables.PageTableOptions> Domains);

@@ -1,8 +1,9 @@
+using Verify.IommuModel.Backends;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.Oracle.Type1;
 
 namespace Verify.Harness.Hosts;

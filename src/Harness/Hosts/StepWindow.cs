@@ -1,6 +1,6 @@
 using Verify.IommuModel.GuestIommu;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 

@@ -2,7 +2,7 @@ using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Lifecycle;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Implementations;
 

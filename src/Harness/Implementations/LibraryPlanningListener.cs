@@ -1,4 +1,4 @@
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.Harness.Implementations;

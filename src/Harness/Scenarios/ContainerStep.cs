@@ -1,12 +1,13 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Verify.IommuModel.Backends;
 using Verify.Harness.Hosts;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Scenarios;
 

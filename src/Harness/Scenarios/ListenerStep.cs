@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Verify.Harness.Hosts;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Scenarios;
 

@@ -1,5 +1,5 @@
 using Verify.Harness.Hosts;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Scenarios;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Verify.Harness.Core;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 

@@ -1,7 +1,7 @@
 using Verify.Harness.Core;
 using Verify.Harness.Hosts;
 using Verify.IommuModel.PageTables;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap;
 using Verify.Oracle.Dma;
 

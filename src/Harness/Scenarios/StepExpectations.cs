@@ -34,7 +34,7 @@ public sealed partial record StepExpectations
     /// but was unmapped at some moment in between.</summary>
     public ImmutableSortedDictionary<string, UInt128> Collateral { get; init; } = ImmutableSortedDictionary.Create<string, UInt128>(StringComparer.Ordinal);
 
-    /// <summary>Each container's live mappings after the step, as <see cref="MemoryMap.Dma.DmaMapping.ToString"/> prints them.</summary>
+    /// <summary>Each container's live mappings after the step, as <see cref="Vfio.DmaMapping.ToString"/> prints them.</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Mappings { get; init; } =
         ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal);
 
@@ -112,7 +112,7 @@ public sealed partial record StepExpectations
 /// <param name="Target">The container, the page table when <see cref="OfPageTable"/> is set, or the device when
 /// <see cref="OfDevice"/> is.</param>
 /// <param name="Iova">The address.</param>
-/// <param name="To">The translation as <see cref="MemoryMap.Dma.DmaTranslation.ToString"/> prints it for a container
+/// <param name="To">The translation as <see cref="Vfio.DmaTranslation.ToString"/> prints it for a container
 /// (<c>pc.ram@0xe8000 rw</c>) or <see cref="Translation.ToString"/> for a page table (<c>0x200000 rw</c>), or null for
 /// "nothing mapped".</param>
 public sealed record TranslationExpectation(string Target, ulong Iova, string? To)

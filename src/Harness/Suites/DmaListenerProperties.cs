@@ -1,7 +1,7 @@
 using Verify.Harness.Generators;
 using Verify.Harness.Generators.Dma;
 using Verify.Harness.Running;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Suites;
 

@@ -1,5 +1,6 @@
+using Verify.IommuModel.Backends;
 using Verify.Harness.Implementations;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.Harness.Variants;

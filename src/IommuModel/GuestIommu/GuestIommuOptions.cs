@@ -14,14 +14,14 @@ public enum RemappingSwitch
 /// <summary>Which vfio listener handles the RAM sections of a device address space (SEMANTICS.md 8, listener).</summary>
 public enum RamListenerKind
 {
-    /// <summary>QEMU today: <see cref="Verify.MemoryMap.Dma.NaiveVfioListener"/>, one MAP per add, one UNMAP per delete.</summary>
+    /// <summary>QEMU today: <see cref="Verify.Vfio.NaiveVfioListener"/>, one MAP per add, one UNMAP per delete.</summary>
     QemuToday,
 
-    /// <summary><see cref="Verify.MemoryMap.Dma.CoalescingListener"/>: plans at commit from its history, skips
+    /// <summary><see cref="Verify.Vfio.CoalescingListener"/>: plans at commit from its history, skips
     /// functionally equal re-layouts.</summary>
     Coalescing,
 
-    /// <summary>No per-side listener: one <see cref="Verify.MemoryMap.Dma.DmaPlanner"/> per device plans its container
+    /// <summary>No per-side listener: one <see cref="Verify.Vfio.DmaPlanner"/> per device plans its container
     /// from its history to the device's whole desired translation (RAM sections and shadow mappings together) at
     /// every point QEMU acts (<see cref="UnifiedPlanner"/>).</summary>
     Unified,

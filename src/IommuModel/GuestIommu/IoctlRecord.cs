@@ -1,4 +1,4 @@
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.IommuModel.GuestIommu;
 

@@ -1,4 +1,5 @@
-using Verify.MemoryMap.Dma;
+using Verify.IommuModel.Backends;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.IommuModel.Type1;
 

@@ -1,5 +1,5 @@
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.Oracle.Dma;

@@ -1,6 +1,6 @@
 using Verify.IommuModel.GuestIommu;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.Oracle.Dma;

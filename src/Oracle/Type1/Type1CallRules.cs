@@ -1,7 +1,7 @@
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.Oracle.Dma;
 using Verify.Oracle.Host;
 

@@ -2,7 +2,7 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Oracle.Type1;
 

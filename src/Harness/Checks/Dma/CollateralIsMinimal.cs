@@ -1,5 +1,5 @@
 using Verify.Harness.Core;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.Oracle.Dma;
 
 namespace Verify.Harness.Checks.Dma;

@@ -1,6 +1,6 @@
 using Verify.Harness.Hosts;
 using Verify.MemoryMap;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.Oracle.Dma;
 using Verify.Oracle.Host;

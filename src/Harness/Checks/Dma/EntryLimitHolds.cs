@@ -1,4 +1,4 @@
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.Oracle.Dma;
 
 namespace Verify.Harness.Checks.Dma;

@@ -1,5 +1,5 @@
 using Verify.IommuModel.GuestIommu;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Topology;
 
 namespace Verify.Harness.Checks.GuestIommu;

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Layouts;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Regions;
 
 namespace Verify.Harness.Generators.Dma;

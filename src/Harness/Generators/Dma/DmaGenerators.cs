@@ -2,7 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Layouts;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Generators.Dma;
 

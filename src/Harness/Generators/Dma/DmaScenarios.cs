@@ -5,7 +5,7 @@ using FsCheck.Fluent;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.PageTables;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 
 namespace Verify.Harness.Generators.Dma;

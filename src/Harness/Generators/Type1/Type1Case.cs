@@ -5,7 +5,7 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.Harness.Scenarios;
-using Verify.MemoryMap.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Generators.Type1;
 

@@ -1,0 +1,175 @@
+using System.Collections.Immutable;
+
+namespace Verify.Vfio;
+
+/// <summary>
+/// Measures any sequence of ioctls the way <see cref="DmaPlanner"/> reports its own plans, so the naive listener
+/// and the coalescing one are compared by one ruler.
+/// </summary>
+public static class DmaPlanMetrics
+{
+    /// <summary>
+    /// Runs <paramref name="operations"/> on a simulated container holding <paramref name="live"/> and reports the
+    /// collateral (bytes whose translation in <paramref name="live"/> equals the one in <paramref name="desired"/> but
+    /// that some operation removed), the largest window (ioctls from the removing one to the first one that maps
+    /// the page again; a page never mapped again counts to the end of the sequence), live mappings after, and the
+    /// peak. Refused calls change nothing in the simulation, as in the kernel.
+    /// </summary>
+    /// <param name="live">The container's mappings before, ascending and disjoint.</param>
+    /// <param name="operations">The ioctls in order.</param>
+    /// <param name="desired">The map the sequence is meant to reach.</param>
+    /// <param name="backend">The rules the simulation follows (its entry limit only decides
+    /// <see cref="DmaPlan.ExceedsEntryLimit"/>; the simulation itself does not refuse past it).</param>
+    /// <returns>The sequence as a measured plan.</returns>
+    /// <remarks>O(n + m) for the comparison of before and after, plus the operations times the pieces they touch.</remarks>
+    public static DmaPlan Measure(IReadOnlyList<DmaMapping> live, IReadOnlyList<DmaOperation> operations, DmaMap desired, DmaBackendTraits backend)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(operations);
+        ArgumentNullException.ThrowIfNull(desired);
+        ArgumentNullException.ThrowIfNull(backend);
+        var unchanged = Unchanged(live, desired.Mappings);
+        var simulator = MappingSet.Simulator(backend with { EntryLimit = int.MaxValue }, live);
+        var removed = new List<DmaMapping>();
+        var lost = new List<(AddressRange Range, int At)>();
+        var mapped = new List<(AddressRange Range, int At)>();
+        int peak = live.Count;
+        for (int i = 0; i < operations.Count; i++)
+        {
+            removed.Clear();
+            var result = simulator.Apply(operations[i], removed);
+            if (!result.Succeeded)
+            {
+                continue;
+            }
+
+            if (operations[i] is DmaOperation.Map m)
+            {
+                mapped.Add((m.Mapping.Iova, i));
+            }
+
+            foreach (var r in removed)
+            {
+                foreach (var same in Overlapping(unchanged, r.Iova))
+                {
+                    lost.Add((same, i));
+                }
+            }
+
+            peak = Math.Max(peak, simulator.Mappings.Count);
+        }
+
+        int largest = 0;
+        foreach (var (range, at) in lost)
+        {
+            largest = Math.Max(largest, WindowOf(range, at, mapped, operations.Count));
+        }
+
+        return new DmaPlan([.. operations], UnionSize(lost), largest, simulator.Mappings.Count, peak, peak > backend.EntryLimit);
+    }
+
+    // The IOVA ranges whose translation is the same in both lists, ascending.
+    private static List<AddressRange> Unchanged(IReadOnlyList<DmaMapping> live, ImmutableArray<DmaMapping> want)
+    {
+        var same = new List<AddressRange>();
+        int j = 0;
+        foreach (var l in live)
+        {
+            while (j < want.Length && want[j].Iova.End <= l.Iova.Start)
+            {
+                j++;
+            }
+
+            for (int k = j; k < want.Length && want[k].Iova.Start < l.Iova.End; k++)
+            {
+                var overlap = want[k].Iova.Intersect(l.Iova);
+                if (!overlap.IsEmpty && DmaPlanner.SameTranslation(l, want[k]))
+                {
+                    same.Add(overlap);
+                }
+            }
+        }
+
+        return same;
+    }
+
+    private static IEnumerable<AddressRange> Overlapping(List<AddressRange> sorted, AddressRange range)
+    {
+        int lo = SortedRanges.FirstEndingAfter(sorted, range.Start);
+        for (int k = lo; k < sorted.Count && sorted[k].Start < range.End; k++)
+        {
+            var part = sorted[k].Intersect(range);
+            if (!part.IsEmpty)
+            {
+                yield return part;
+            }
+        }
+    }
+
+    // Ioctls from the one at `at` that removed `range` to the first later MAP of each of its pages (the worst page).
+    private static int WindowOf(AddressRange range, int at, List<(AddressRange Range, int At)> mapped, int count)
+    {
+        var pending = new List<AddressRange> { range };
+        int worst = 0;
+        foreach (var (m, when) in mapped)
+        {
+            if (when <= at)
+            {
+                continue;
+            }
+
+            bool restored = false;
+            for (int k = pending.Count - 1; k >= 0; k--)
+            {
+                var part = pending[k];
+                var hit = part.Intersect(m);
+                if (hit.IsEmpty)
+                {
+                    continue;
+                }
+
+                restored = true;
+                pending.RemoveAt(k);
+                if (part.Start < hit.Start)
+                {
+                    pending.Add(AddressRange.FromBounds(part.Start, hit.Start));
+                }
+
+                if (hit.End < part.End)
+                {
+                    pending.Add(AddressRange.FromBounds((ulong)hit.End, part.End));
+                }
+            }
+
+            if (restored)
+            {
+                worst = when - at;
+            }
+
+            if (pending.Count == 0)
+            {
+                return worst;
+            }
+        }
+
+        return count - at;
+    }
+
+    private static UInt128 UnionSize(List<(AddressRange Range, int At)> ranges)
+    {
+        var sorted = ranges.Select(r => r.Range).OrderBy(r => r.Start).ToList();
+        UInt128 total = 0;
+        UInt128 reached = 0;
+        foreach (var r in sorted)
+        {
+            UInt128 from = UInt128.Max(r.Start, reached);
+            if (r.End > from)
+            {
+                total += r.End - from;
+                reached = r.End;
+            }
+        }
+
+        return total;
+    }
+}
