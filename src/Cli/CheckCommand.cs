@@ -1,3 +1,4 @@
+using Verify.Harness.Core;
 using System.CommandLine;
 using Spectre.Console;
 using Verify.Harness.Running;

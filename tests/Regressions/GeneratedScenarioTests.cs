@@ -1,3 +1,4 @@
+using Verify.Harness.Core;
 using FsCheck;
 using FsCheck.Fluent;
 using Verify.Harness.Running;

@@ -1,3 +1,4 @@
+using Verify.Harness.Core;
 using System.Globalization;
 
 namespace Verify.Harness.Running;

@@ -1,3 +1,4 @@
+using Verify.Harness.Core;
 using System.Collections.Immutable;
 using FsCheck;
 using Microsoft.FSharp.Core;

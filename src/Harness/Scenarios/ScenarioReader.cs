@@ -1,3 +1,4 @@
+using Verify.Harness.Core;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -67,7 +68,7 @@ public static class ScenarioReader
         {
             try
             {
-                _ = Running.ReplaySeed.Parse(replay);
+                _ = Core.ReplaySeed.Parse(replay);
             }
             catch (FormatException)
             {

@@ -24,37 +24,10 @@ public static class DmaVisibilityOracle
         ArgumentNullException.ThrowIfNull(options);
         foreach (var s in view.Ranges)
         {
-            UInt128 start = s.Range.Start, end = (UInt128)s.Range.Start + s.Range.Size;
-            if (iova < start || iova >= end)
+            if (s.Range.Contains(iova))
             {
-                continue;
+                return TranslateSection(s, options, iova);
             }
-
-            if (!(s.Kind == RegionKind.Ram || s.Kind == RegionKind.RamDevice) || options.ProtectedRegions.Contains(s.Region) || s.Range.Start >= (1UL << 63))
-            {
-                return null;
-            }
-
-            UInt128 p = options.HostPageSize;
-            if (s.Range.Start % p != s.OffsetInRegion % p)
-            {
-                return null;
-            }
-
-            UInt128 first = (start + p - 1) / p * p;
-            UInt128 last = end / p * p;
-            if (first >= last || iova < first || iova >= last)
-            {
-                return null;
-            }
-
-            UInt128 q = options.IommuMinPageSize;
-            if (s.Kind == RegionKind.RamDevice && (first % q != 0 || (last - first) % q != 0))
-            {
-                return null;
-            }
-
-            return new DmaTranslation(s.Region, s.OffsetInRegion + (iova - s.Range.Start), !s.ReadOnly);
         }
 
         return null;
@@ -73,7 +46,7 @@ public static class DmaVisibilityOracle
         UInt128 p = options.HostPageSize;
         UInt128 start = s.Range.Start, end = (UInt128)s.Range.Start + s.Range.Size;
         UInt128 first = (start + p - 1) / p * p, last = end / p * p;
-        if (first >= last || Translate(FlatView.Create([s]), options, (ulong)first) is not { } t)
+        if (first >= last || TranslateSection(s, options, (ulong)first) is not { } t)
         {
             return null;
         }
@@ -97,5 +70,36 @@ public static class DmaVisibilityOracle
         }
 
         return null;
+    }
+
+    // The rules for one section that holds iova.
+    private static DmaTranslation? TranslateSection(FlatRange s, DmaOptions options, ulong iova)
+    {
+        UInt128 start = s.Range.Start, end = (UInt128)s.Range.Start + s.Range.Size;
+        if (!(s.Kind == RegionKind.Ram || s.Kind == RegionKind.RamDevice) || options.ProtectedRegions.Contains(s.Region) || s.Range.Start >= (1UL << 63))
+        {
+            return null;
+        }
+
+        UInt128 p = options.HostPageSize;
+        if (s.Range.Start % p != s.OffsetInRegion % p)
+        {
+            return null;
+        }
+
+        UInt128 first = (start + p - 1) / p * p;
+        UInt128 last = end / p * p;
+        if (first >= last || iova < first || iova >= last)
+        {
+            return null;
+        }
+
+        UInt128 q = options.IommuMinPageSize;
+        if (s.Kind == RegionKind.RamDevice && (first % q != 0 || (last - first) % q != 0))
+        {
+            return null;
+        }
+
+        return new DmaTranslation(s.Region, s.OffsetInRegion + (iova - s.Range.Start), !s.ReadOnly);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Verify.Harness.Running;
+namespace Verify.Harness.Core;
 
 /// <summary>
 /// The point FsCheck needs to reproduce one generated case: the random state of the last
