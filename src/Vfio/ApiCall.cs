@@ -3,7 +3,7 @@ namespace Verify.Vfio;
 /// <summary>One call a backend received and what it returned, for reports.</summary>
 /// <param name="Operation">The call.</param>
 /// <param name="Result">Its result.</param>
-public readonly record struct ApiCall(DmaOperation Operation, DmaResult Result)
+public sealed record ApiCall(DmaOperation Operation, DmaResult Result)
 {
     /// <summary>Prints <c>UNMAP [0xc0000..0xc4000) =&gt; ok 0x4000</c>.</summary>
     /// <returns>The text.</returns>

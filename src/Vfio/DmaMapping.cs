@@ -15,6 +15,9 @@ namespace Verify.Vfio;
 /// <param name="Writable">Whether the device may write (false for read-only sections).</param>
 public readonly record struct DmaMapping(AddressRange Iova, string Region, ulong Offset, bool Writable)
 {
+    /// <summary>The region whose memory the IOVA range shows; empty in <c>default</c>.</summary>
+    public string Region { get => field ?? ""; init => field = value; } = Region;
+
     /// <summary>What <paramref name="iova"/> translates to, assuming it lies inside <see cref="Iova"/>.</summary>
     /// <param name="iova">An address inside the mapping.</param>
     /// <returns>The translation.</returns>

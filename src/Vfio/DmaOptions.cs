@@ -35,4 +35,15 @@ public sealed record DmaOptions
 
     /// <summary>Regions of a confidential guest that vfio must not map (<c>memory_region_is_protected</c>).</summary>
     public ImmutableHashSet<string> ProtectedRegions { get; init; } = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
+    /// <summary>Whether two option sets apply the same rules (the protected regions compared as a set).</summary>
+    /// <param name="other">The other options.</param>
+    /// <returns>True when equal by value.</returns>
+    public bool Equals(DmaOptions? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && HostPageSize == other.HostPageSize && IommuMinPageSize == other.IommuMinPageSize
+            && ProtectedRegions.SetEquals(other.ProtectedRegions) && other.ProtectedRegions.SetEquals(ProtectedRegions));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(HostPageSize, IommuMinPageSize, ProtectedRegions.Count);
 }

@@ -55,4 +55,31 @@ public sealed record DmaPlan(
 
         return text.ToString();
     }
+
+    /// <summary>Whether two plans issue the same operations in the same order and report the same costs.</summary>
+    /// <param name="other">The other plan.</param>
+    /// <returns>True when equal by value.</returns>
+    public bool Equals(DmaPlan? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null
+            && CollateralBytes == other.CollateralBytes && LargestWindow == other.LargestWindow
+            && LiveMappingsAfter == other.LiveMappingsAfter && PeakLiveMappings == other.PeakLiveMappings
+            && ExceedsEntryLimit == other.ExceedsEntryLimit && Operations.SequenceEqual(other.Operations));
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(CollateralBytes);
+        hash.Add(LargestWindow);
+        hash.Add(LiveMappingsAfter);
+        hash.Add(PeakLiveMappings);
+        hash.Add(ExceedsEntryLimit);
+        foreach (var op in Operations)
+        {
+            hash.Add(op);
+        }
+
+        return hash.ToHashCode();
+    }
 }

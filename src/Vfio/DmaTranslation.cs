@@ -6,6 +6,9 @@ namespace Verify.Vfio;
 /// <param name="Writable">Whether DMA writes are allowed.</param>
 public readonly record struct DmaTranslation(string Region, ulong Offset, bool Writable)
 {
+    /// <summary>The region the address reaches; empty in <c>default</c>.</summary>
+    public string Region { get => field ?? ""; init => field = value; } = Region;
+
     /// <inheritdoc/>
     public override string ToString() => $"{Region}@0x{Offset:x} {(Writable ? "rw" : "ro")}";
 }

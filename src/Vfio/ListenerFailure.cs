@@ -6,7 +6,7 @@ namespace Verify.Vfio;
 /// <param name="Container">The backend's name.</param>
 /// <param name="Operation">The refused call.</param>
 /// <param name="Result">What the backend returned.</param>
-public readonly record struct ListenerFailure(int Transaction, string Container, DmaOperation Operation, DmaResult Result)
+public sealed record ListenerFailure(int Transaction, string Container, DmaOperation Operation, DmaResult Result)
 {
     /// <inheritdoc/>
     public override string ToString() => $"transaction {Transaction} {Container}: {Operation} => {Result}";

@@ -5,7 +5,7 @@ namespace Verify.Vfio;
 /// <param name="Container">The backend's name.</param>
 /// <param name="Operation">The ioctl.</param>
 /// <param name="Result">What the backend returned (recorded, never thrown).</param>
-public readonly record struct NaiveCall(int Transaction, string Container, DmaOperation Operation, DmaResult Result)
+public sealed record NaiveCall(int Transaction, string Container, DmaOperation Operation, DmaResult Result)
 {
     /// <inheritdoc/>
     public override string ToString() => $"#{Transaction} {Container}: {Operation} => {Result}";

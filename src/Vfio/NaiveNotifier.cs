@@ -10,6 +10,9 @@ namespace Verify.Vfio;
 /// <param name="Registered">True for registration (region_add), false for removal (region_del).</param>
 public readonly record struct NaiveNotifier(int Transaction, string Container, FlatRange Section, bool Registered)
 {
+    /// <summary>The container the notifier belongs to; empty in <c>default</c>.</summary>
+    public string Container { get => field ?? ""; init => field = value; } = Container;
+
     /// <inheritdoc/>
     public override string ToString() => $"#{Transaction} {Container}: notifier {(Registered ? "registered" : "removed")} for {Section}";
 }

@@ -20,7 +20,7 @@ public enum IoctlSource
 /// <param name="Source">Who issued it.</param>
 /// <param name="Operation">The call.</param>
 /// <param name="Result">What the container returned.</param>
-public readonly record struct IoctlRecord(int Transaction, IoctlSource Source, DmaOperation Operation, DmaResult Result)
+public sealed record IoctlRecord(int Transaction, IoctlSource Source, DmaOperation Operation, DmaResult Result)
 {
     /// <inheritdoc/>
     public override string ToString() => $"t{Transaction} {Source.ToString().ToLowerInvariant()}: {Operation} => {Result}";

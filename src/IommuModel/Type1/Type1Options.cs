@@ -45,6 +45,33 @@ public sealed record Type1Options
     /// in every correct variant.</summary>
     internal Type1Bug Bug { get; init; } = Type1Bug.None;
 
+    /// <summary>Whether two containers are opened with the same variant (valid IOVA ranges compared in order).</summary>
+    /// <param name="other">The other options.</param>
+    /// <returns>True when equal by value.</returns>
+    public bool Equals(Type1Options? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && Version == other.Version && WrapErrno == other.WrapErrno && DmaEntryLimit == other.DmaEntryLimit
+            && MinPageSize == other.MinPageSize && Accounting == other.Accounting && Bug == other.Bug
+            && ValidIovaRanges.SequenceEqual(other.ValidIovaRanges));
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Version);
+        hash.Add(WrapErrno);
+        hash.Add(DmaEntryLimit);
+        hash.Add(MinPageSize);
+        hash.Add(Accounting);
+        hash.Add(Bug);
+        foreach (var range in ValidIovaRanges)
+        {
+            hash.Add(range);
+        }
+
+        return hash.ToHashCode();
+    }
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"type1 {Version}{(Bug == Type1Bug.None ? "" : $" bug={Bug}")} wrap={WrapErrno} limit={DmaEntryLimit} page=0x{MinPageSize:x} {Accounting} valid={string.Join(",", ValidIovaRanges)}";

@@ -39,6 +39,9 @@ public readonly record struct FlatRange(
     bool Unmergeable = false,
     int Priority = 0)
 {
+    /// <summary>The region the range shows; empty in <c>default</c>.</summary>
+    public string Region { get => field ?? ""; init => field = value; } = Region;
+
     /// <summary>QEMU's <c>flatrange_equal</c>: same region, range, offset, romd mode, readonly,
     /// nonvolatile and unmergeable. The dirty-log mask is not compared: a mask change is a
     /// <c>region_nop</c> with <c>log_start</c>/<c>log_stop</c>, not a delete and add.</summary>

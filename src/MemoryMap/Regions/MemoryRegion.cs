@@ -113,6 +113,40 @@ public sealed record MemoryRegion
         return new MemoryRegion(name, RegionKind.Alias, size) { AliasTarget = target, AliasOffset = offset };
     }
 
+    /// <summary>Whether two regions are the same by value: every attribute, and the same subregion placements in the
+    /// same order (the order is the tie-break between equal priorities, so it is part of the value).</summary>
+    /// <param name="other">The other region.</param>
+    /// <returns>True when equal by value.</returns>
+    public bool Equals(MemoryRegion? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && _name == other._name && Kind == other.Kind && _size == other._size && Enabled == other.Enabled
+            && ReadOnly == other.ReadOnly && NonVolatile == other.NonVolatile && Unmergeable == other.Unmergeable
+            && DirtyLogMask == other.DirtyLogMask && RomdMode == other.RomdMode && AliasTarget == other.AliasTarget
+            && AliasOffset == other.AliasOffset && Subregions.SequenceEqual(other.Subregions));
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(_name, StringComparer.Ordinal);
+        hash.Add(Kind);
+        hash.Add(_size);
+        hash.Add(Enabled);
+        hash.Add(ReadOnly);
+        hash.Add(NonVolatile);
+        hash.Add(Unmergeable);
+        hash.Add(DirtyLogMask);
+        hash.Add(RomdMode);
+        hash.Add(AliasTarget, StringComparer.Ordinal);
+        hash.Add(AliasOffset);
+        foreach (var s in Subregions)
+        {
+            hash.Add(s);
+        }
+
+        return hash.ToHashCode();
+    }
+
     /// <inheritdoc/>
     public override string ToString()
     {

@@ -32,11 +32,19 @@ public sealed class RegionTree
     /// <summary>A tree holding only <paramref name="root"/>, which must have no subregions yet.</summary>
     /// <param name="root">The root region (usually a 2^64 container).</param>
     /// <returns>The tree.</returns>
+    /// <exception cref="ArgumentException">The root has subregions or is an alias.</exception>
     public static RegionTree Create(MemoryRegion root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        Preconditions.CheckArgumentRange(root.Subregions.IsEmpty, root.Name, "should have no subregions yet; add them with AddSubregion", paramName: nameof(root));
-        Preconditions.CheckArgumentRange(root.Kind != RegionKind.Alias, root.Name, "should not be an alias: an alias root has no target yet", paramName: nameof(root));
+        if (!root.Subregions.IsEmpty)
+        {
+            throw new ArgumentException($"root region '{root.Name}' should have no subregions yet; place them with AddSubregion", nameof(root));
+        }
+
+        if (root.Kind == RegionKind.Alias)
+        {
+            throw new ArgumentException($"root region '{root.Name}' should not be an alias: an alias root has no target yet", nameof(root));
+        }
         return new RegionTree(root.Name, ImmutableDictionary.Create<string, MemoryRegion>(StringComparer.Ordinal).Add(root.Name, root),
             ImmutableDictionary.Create<string, string>(StringComparer.Ordinal), 0);
     }
@@ -99,8 +107,8 @@ public sealed class RegionTree
     /// <exception cref="ArgumentException">A name is undefined, the child is already placed or is the root, or the parent is an alias.</exception>
     public RegionTree AddSubregion(string parent, string child, ulong address, int priority = 0)
     {
-        var parentRegion = this[parent];
-        _ = this[child];
+        var parentRegion = Defined(parent, nameof(parent));
+        _ = Defined(child, nameof(child));
         if (parentRegion.Kind == RegionKind.Alias)
         {
             throw new ArgumentException($"alias '{parent}' cannot hold subregions", nameof(parent));
@@ -144,6 +152,7 @@ public sealed class RegionTree
     /// <param name="child">A placed region.</param>
     /// <param name="address">Its new offset in the parent.</param>
     /// <returns>The new tree, or this tree when the address is unchanged.</returns>
+    /// <exception cref="ArgumentException">The region is not placed.</exception>
     public RegionTree Move(string child, ulong address)
     {
         var placement = PlacementOf(child);
@@ -169,11 +178,11 @@ public sealed class RegionTree
     /// <param name="name">A defined region.</param>
     /// <param name="change">Returns the changed region; its name and subregions must be unchanged.</param>
     /// <returns>The new tree, or this tree when the region is unchanged.</returns>
-    /// <exception cref="ArgumentException">The change renamed the region, touched its subregions, or names an undefined alias target.</exception>
+    /// <exception cref="ArgumentException">The region is undefined, or the change renamed it, touched its subregions, or names an undefined alias target.</exception>
     public RegionTree Update(string name, Func<MemoryRegion, MemoryRegion> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var before = this[name];
+        var before = Defined(name, nameof(name));
         var after = change(before);
         if (after == before)
         {
@@ -223,6 +232,15 @@ public sealed class RegionTree
 
             path.Remove(name);
         }
+    }
+
+    // An argument naming a region must name a defined one; the indexer's KeyNotFoundException is for lookups.
+    private MemoryRegion Defined(string name, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(name, paramName);
+        return _regions.TryGetValue(name, out var region)
+            ? region
+            : throw new ArgumentException($"no region named '{name}' is defined in the tree", paramName);
     }
 
     private void CheckAliasTarget(MemoryRegion region)

@@ -11,6 +11,9 @@ namespace Verify.MemoryMap.Regions;
 /// <param name="Sequence">Tree-wide insertion counter; a higher value was added later.</param>
 public readonly record struct Subregion(string Name, ulong Address, int Priority, long Sequence)
 {
+    /// <summary>The placed region's name; empty in <c>default</c>.</summary>
+    public string Name { get => field ?? ""; init => field = value; } = Name;
+
     /// <summary>QEMU's sibling order: higher priority first, then the most recently added first.</summary>
     /// <param name="a">A placement.</param>
     /// <param name="b">A placement.</param>

@@ -36,4 +36,17 @@ public sealed record MtreeTreeHints
     /// <returns>True for MMIO, false for a container.</returns>
     public bool IsTerminalIo(string printedName, bool hasSubregions) =>
         TerminalIo.Contains(printedName) || (!ContainerIo.Contains(printedName) && !hasSubregions);
+
+    /// <summary>Whether two hint sets say the same (each set compared as a set).</summary>
+    /// <param name="other">The other hints.</param>
+    /// <returns>True when equal by value.</returns>
+    public bool Equals(MtreeTreeHints? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && SameSet(TerminalIo, other.TerminalIo) && SameSet(ContainerIo, other.ContainerIo)
+            && SameSet(ReadOnlyAliases, other.ReadOnlyAliases));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(TerminalIo.Count, ContainerIo.Count, ReadOnlyAliases.Count);
+
+    private static bool SameSet(ImmutableHashSet<string> a, ImmutableHashSet<string> b) => a.SetEquals(b) && b.SetEquals(a);
 }
