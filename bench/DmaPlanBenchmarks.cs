@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Bench;
 

@@ -3,10 +3,10 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Bench;
 

@@ -26,7 +26,7 @@ open(p, "w").write(s.replace(a, b, 1))
 PY
   local caught=0
   for attempt in 1 2 3; do
-    if ! dotnet test tests/Properties --filter "$filter" >/tmp/teeth.log 2>&1; then caught=1; break; fi
+    if ! dotnet test tests/Properties --filter "DisplayName~$filter" >/tmp/teeth.log 2>&1; then caught=1; break; fi
   done
   cp /tmp/teeth.bak "$file"
   # A break that does not compile fails the run too, without any property having caught anything.
@@ -67,18 +67,18 @@ check src/MemoryMap/Topology/MemoryTopology.cs 'for (int i = _listeners.Length -
 check $D 'events[_nextLater++] = new TopologyEvent(TopologyEventKind.Add, n);' 'events[_nextLater++] = new TopologyEvent(TopologyEventKind.Add, n with { ReadOnly = false });' P_TD_04 "added ranges lose read-only"
 check $D '            events.Add(new TopologyEvent(TopologyEventKind.Add, r));' '            if (events.Count < view.Count - 1) events.Add(new TopologyEvent(TopologyEventKind.Add, r));' P_TD_05 "replay skips the last range"
 
-P=src/MemoryMap/Dma/DmaPlanner.cs
-C=src/MemoryMap/Dma/CoalescingListener.cs
-N=src/MemoryMap/Dma/NaiveVfioListener.cs
+P=src/Vfio/DmaPlanner.cs
+C=src/Vfio/CoalescingListener.cs
+N=src/Vfio/NaiveVfioListener.cs
 check $P '            if (!finished && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints))' '            if (false && !finished && !AddPieces(fresh, d, AddressRange.FromBounds(cursor, d.Iova.End), options, splitPoints))' P_DL_01 "planner forgets the tail of a new mapping"
 check $P 'bool bisect = options.Backend.UnmapMayBisect;' 'bool bisect = true;' P_DL_02 "planner bisects under type1 v2"
 check $P '        a.Writable == b.Writable
         && unchecked(a.Offset - a.Iova.Start)' '        a.Writable == b.Writable && a.Iova.Start == b.Iova.Start
         && unchecked(a.Offset - a.Iova.Start)' P_DL_03 "listener compares ranges, not translation"
 check $P '            bytes += r.Size;' '            bytes += r.Size / 2;' P_DL_04 "plan under-reports its collateral"
-check $C '        _histories.Add(container, MappingSetBackend.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
+check $C '        _histories.Add(container, MappingSet.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
         Transaction++;
-        return PlanAndApply(container);' '        _histories.Add(container, MappingSetBackend.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
+        return PlanAndApply(container);' '        _histories.Add(container, MappingSet.Simulator(container.Traits with { EntryLimit = int.MaxValue }, []));
         Transaction++;
         return DmaPlan.Empty;' P_DL_05 "hot-plugged container gets no replay"
 check $N '                Issue(container, new DmaOperation.Unmap(mapping.Iova));' '                Issue(container, new DmaOperation.Unmap(mapping.Iova.ShiftUp(0)));

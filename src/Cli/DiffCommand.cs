@@ -5,9 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Verify.Harness.Dma;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
+using Verify.Vfio;
 
 namespace Verify.Cli;
 

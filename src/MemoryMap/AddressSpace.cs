@@ -1,7 +1,7 @@
 namespace Verify.MemoryMap;
 
 /// <summary>
-/// Constants of the 64-bit address space (SEMANTICS.md section 1). Ends and sizes are
+/// Constants of the 64-bit address space (docs/semantics.md section 1). Ends and sizes are
 /// <see cref="UInt128"/> because the end of <c>[x, 2^64)</c> does not fit in a <see cref="ulong"/>.
 /// </summary>
 public static class AddressSpace

@@ -36,11 +36,11 @@ public sealed record QemuRecorderOptions
 public sealed class QemuRecorder
 {
     private const string Prompt = "(qemu) ";
-    private readonly QemuRecorderOptions options;
+    private readonly QemuRecorderOptions _options;
 
     /// <summary>Creates a recorder.</summary>
     /// <param name="options">How to run QEMU; <see cref="QemuRecorderOptions.Default"/> when null.</param>
-    public QemuRecorder(QemuRecorderOptions? options = null) => this.options = options ?? QemuRecorderOptions.Default;
+    public QemuRecorder(QemuRecorderOptions? options = null) => _options = options ?? QemuRecorderOptions.Default;
 
     /// <summary>The QEMU arguments the recorder uses for a script and a monitor socket.</summary>
     /// <param name="script">The script.</param>
@@ -66,7 +66,7 @@ public sealed class QemuRecorder
     public async Task<QemuTranscript> RecordAsync(QemuScript script, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(script);
-        string binary = Locate(options.Binary);
+        string binary = Locate(_options.Binary);
         string socketPath = Path.Combine(Path.GetTempPath(), $"verify-qemu-{Guid.NewGuid():N}.sock");
         var start = new ProcessStartInfo(binary)
         {
@@ -85,7 +85,7 @@ public sealed class QemuRecorder
         process.ErrorDataReceived += (_, e) => stderr.Add(e.Data);
         // Everything that can fail before QEMU exists happens before Start, so that after Start the
         // only way out is through the finally that kills it.
-        using var session = new Session(process, stderr, options.CommandTimeout, script.Name);
+        using var session = new Session(process, stderr, _options.CommandTimeout, script.Name);
         try
         {
             process.Start();
@@ -170,7 +170,7 @@ public sealed class QemuRecorder
     /// <summary>One running QEMU: its qtest pipe, its monitor socket and the stderr seen so far.</summary>
     private sealed class Session(Process process, StderrLog stderr, TimeSpan timeout, string scriptName) : IDisposable
     {
-        private readonly Socket monitor = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        private readonly Socket _monitor = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
         public async Task ConnectAsync(string path, CancellationToken cancellation)
         {
@@ -184,7 +184,7 @@ public sealed class QemuRecorder
 
                 try
                 {
-                    await monitor.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellation).ConfigureAwait(false);
+                    await _monitor.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellation).ConfigureAwait(false);
                     break;
                 }
                 catch (SocketException) when (deadline.Elapsed < timeout)
@@ -226,7 +226,7 @@ public sealed class QemuRecorder
         {
             try
             {
-                await monitor.SendAsync(Encoding.UTF8.GetBytes(command + "\n"), cancellation).ConfigureAwait(false);
+                await _monitor.SendAsync(Encoding.UTF8.GetBytes(command + "\n"), cancellation).ConfigureAwait(false);
             }
             catch (SocketException)
             {
@@ -242,7 +242,7 @@ public sealed class QemuRecorder
             return output.Replace("\r\n", "\n", StringComparison.Ordinal);
         }
 
-        public void Dispose() => monitor.Dispose();
+        public void Dispose() => _monitor.Dispose();
 
         private string Seconds => string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0.#} s");
 
@@ -292,7 +292,7 @@ public sealed class QemuRecorder
                 int read;
                 try
                 {
-                    read = await monitor.ReceiveAsync(buffer, limit.Token).ConfigureAwait(false);
+                    read = await _monitor.ReceiveAsync(buffer, limit.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
                 {
@@ -344,34 +344,34 @@ public sealed class QemuRecorder
     /// <summary>QEMU's stderr as it arrives on the process's reader thread; thread-safe.</summary>
     private sealed class StderrLog : IDisposable
     {
-        private readonly StringBuilder text = new();
-        private readonly ManualResetEventSlim ended = new();
+        private readonly StringBuilder _text = new();
+        private readonly ManualResetEventSlim _ended = new();
 
         /// <summary>Adds a line; <see langword="null"/> marks the end of the stream.</summary>
         public void Add(string? line)
         {
             if (line is null)
             {
-                ended.Set();
+                _ended.Set();
                 return;
             }
 
-            lock (text)
+            lock (_text)
             {
-                text.Append(line).Append('\n');
+                _text.Append(line).Append('\n');
             }
         }
 
-        public void WaitForEnd(TimeSpan limit) => ended.Wait(limit);
+        public void WaitForEnd(TimeSpan limit) => _ended.Wait(limit);
 
         public string Text()
         {
-            lock (text)
+            lock (_text)
             {
-                return text.ToString().Trim();
+                return _text.ToString().Trim();
             }
         }
 
-        public void Dispose() => ended.Dispose();
+        public void Dispose() => _ended.Dispose();
     }
 }

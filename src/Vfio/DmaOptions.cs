@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace Verify.Vfio;
 
-/// <summary>The options of the vfio listener's section rules (SEMANTICS.md 2.4 and 8).</summary>
+/// <summary>The options of the vfio listener's section rules (docs/semantics.md 2.4 and 8).</summary>
 public sealed record DmaOptions
 {
     private readonly ulong _hostPageSize = 0x1000;

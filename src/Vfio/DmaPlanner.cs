@@ -6,7 +6,7 @@ namespace Verify.Vfio;
 
 /// <summary>
 /// Plans the ioctls that take a container from the mappings a listener created there (its history) to a new
-/// DMA-visible map, minimising in this order: collateral, ioctls, live mappings (SEMANTICS.md 3).
+/// DMA-visible map, minimising in this order: collateral, ioctls, live mappings (docs/semantics.md 3).
 /// </summary>
 /// <remarks>
 /// <para>Under type1 (no bisect) a live mapping is unmapped exactly when one of its pages changes translation or

@@ -1,6 +1,6 @@
 namespace Verify.Vfio;
 
-/// <summary>How a coalescing listener cuts the pages it must map into MAP calls (SEMANTICS.md 3: fewer mappings
+/// <summary>How a coalescing listener cuts the pages it must map into MAP calls (docs/semantics.md 3: fewer mappings
 /// now versus less collateral later).</summary>
 public enum MappingGranularity
 {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Verify.Vfio;
 
 /// <summary>
-/// A sorted set of live mappings under type1 v2's MAP and UNMAP rules (semantics.md 5.1 and 5.2, without pinning or
+/// A sorted set of live mappings under type1 v2's MAP and UNMAP rules (docs/semantics.md 5.1 and 5.2, without pinning or
 /// alignment), or in-place cutting when <see cref="DmaBackendTraits.UnmapMayBisect"/> is set: what a coalescing
 /// listener's history and a plan's measurement run on. The split-capable backend model of IommuModel wraps it.
 /// </summary>

@@ -4,7 +4,7 @@ using Verify.MemoryMap.Topology;
 namespace Verify.Vfio;
 
 /// <summary>
-/// QEMU's vfio listener as it is today (SEMANTICS.md 2.4): one MAP of a section's host-page interior on
+/// QEMU's vfio listener as it is today (docs/semantics.md 2.4): one MAP of a section's host-page interior on
 /// <c>region_add</c>, one UNMAP of the same interior on <c>region_del</c>, nothing on <c>region_nop</c>. It keeps
 /// no history, so del A, del B, add A' unmaps and maps again every page of A and B.
 /// </summary>

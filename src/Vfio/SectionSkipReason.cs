@@ -1,6 +1,6 @@
 namespace Verify.Vfio;
 
-/// <summary>Why the vfio listener maps nothing for a section (SEMANTICS.md 2.4).</summary>
+/// <summary>Why the vfio listener maps nothing for a section (docs/semantics.md 2.4).</summary>
 public enum SectionSkipReason
 {
     /// <summary>Neither RAM nor IOMMU (i/o, a ROM device outside RAM semantics).</summary>

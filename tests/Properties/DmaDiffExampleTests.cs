@@ -1,7 +1,7 @@
 using Verify.Harness.Dma;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
+using Verify.Vfio;
 
 namespace Verify.Properties;
 

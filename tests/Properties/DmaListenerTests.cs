@@ -1,14 +1,14 @@
-using Verify.IommuModel.Backends;
 using Verify.Harness.Layouts;
+using Verify.IommuModel.Backends;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Properties;
 
-/// <summary>Worked examples of the DMA listeners and the planner (SEMANTICS.md 2.4 and 3).</summary>
+/// <summary>Worked examples of the DMA listeners and the planner (docs/semantics.md 2.4 and 3).</summary>
 public class DmaListenerTests
 {
     private const ulong RamEnd = 0x2000_0000;

@@ -1,10 +1,10 @@
 using System.Collections.Immutable;
+using Verify.Harness.Execution;
 using Verify.Harness.Generators.EndToEnd;
 using Verify.Harness.Generators.GuestIommu;
+using Verify.Harness.Implementations;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
-using Verify.Harness.Execution;
-using Verify.Harness.Implementations;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;

@@ -1,19 +1,19 @@
 using System.Globalization;
+using Verify.Harness.Core;
+using Verify.Harness.Execution;
 using Verify.Harness.Generators.GuestIommu;
+using Verify.Harness.Hosts;
 using Verify.Harness.Layouts;
 using Verify.Harness.Running;
-using Verify.Harness.Core;
-using Verify.Harness.Hosts;
-using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 using Verify.Harness.Variants;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 using Xunit.Abstractions;
 
 namespace Verify.Properties;
@@ -174,7 +174,7 @@ public class GuestIommuExampleTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The window story (SEMANTICS.md 7): a 16 GiB guest whose assigned device sits in an identity domain (IOVA = GPA
+    /// The window story (docs/semantics.md 7): a 16 GiB guest whose assigned device sits in an identity domain (IOVA = GPA
     /// over all RAM) turns DMA remapping off. Before and after, every RAM page translates the same; QEMU's two
     /// transactions unmap all of it at a transaction boundary, an atomic switch removes that boundary but vfio still
     /// deletes before it adds inside the one transaction; only one planner over both sides (the unified planner) with an

@@ -1,13 +1,13 @@
-using Verify.MemoryMap;
 using System.Text.RegularExpressions;
 using Verify.Harness.Running;
 using Verify.IommuModel;
 using Verify.IommuModel.PageTables;
+using Verify.MemoryMap;
 using Xunit.Abstractions;
 
 namespace Verify.Properties;
 
-/// <summary>Fixed vectors from the Linux test suites and the seed stories (SEMANTICS.md 4).</summary>
+/// <summary>Fixed vectors from the Linux test suites and the seed stories (docs/semantics.md 4).</summary>
 public class PageTableExampleTests(ITestOutputHelper output)
 {
     private const ulong FourK = 0x1000;

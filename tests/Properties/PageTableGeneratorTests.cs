@@ -5,7 +5,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Properties;
 
-/// <summary>The page-table generators reach the edges SEMANTICS.md 4 names, and the shrinker only offers simpler cases.</summary>
+/// <summary>The page-table generators reach the edges docs/semantics.md 4 names, and the shrinker only offers simpler cases.</summary>
 public class PageTableGeneratorTests
 {
     private static readonly PageTableCase[] Sample =

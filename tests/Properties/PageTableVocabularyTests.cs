@@ -1,6 +1,6 @@
-using Verify.MemoryMap;
 using Verify.IommuModel;
 using Verify.IommuModel.PageTables;
+using Verify.MemoryMap;
 
 namespace Verify.Properties;
 

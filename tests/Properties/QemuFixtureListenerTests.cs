@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text;
 using Verify.IommuModel.Backends;
-using Verify.Qemu;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 using Verify.MemoryMap.Topology;
 using Verify.Oracle.Dma;
+using Verify.Qemu;
+using Verify.Vfio;
 
 namespace Verify.Properties;
 

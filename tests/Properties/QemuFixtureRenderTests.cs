@@ -1,7 +1,7 @@
-using Verify.Qemu;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Text;
 using Verify.MemoryMap.Topology;
+using Verify.Qemu;
 
 namespace Verify.Properties;
 

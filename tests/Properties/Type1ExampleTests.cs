@@ -3,10 +3,10 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 using Xunit.Abstractions;
 
 namespace Verify.Properties;
@@ -214,7 +214,7 @@ public class Type1ExampleTests(ITestOutputHelper output)
         Assert.Equal(Errno.None, container.RegisterDevice("vgpu0", Type1DeviceCallback.UnpinsAll));
         Assert.True(container.MapDma(Type1MapFlags.Read | Type1MapFlags.Write, TwoM, Hva, TwoM).Succeeded); // [0x200000, 0x400000)
 
-        // The mdev tracking table (SEMANTICS.md 5.4): every lookup is answered, only the first one pins.
+        // The mdev tracking table (docs/semantics.md 5.4): every lookup is answered, only the first one pins.
         var first = container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read);  // [0x200000, 0x201000)
         var second = container.PinPages("vgpu0", TwoM, 1, Type1MapFlags.Read);
         Assert.Equal(FourK, container.Host.LockedVm);                           // no domain: the first pin charges, the second does not

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Verify.Regressions;
 
 /// <summary>
-/// The seed accounting story (SEMANTICS.md 5.3): a 16 GiB guest whose vIOMMU is in passthrough, with 1, 2 and
+/// The seed accounting story (docs/semantics.md 5.3): a 16 GiB guest whose vIOMMU is in passthrough, with 1, 2 and
 /// 4 assigned devices, each in its own type1 container mapping all of guest RAM. Per-mapping accounting charges
 /// N x 16 GiB to the one QEMU process; shared accounting charges 16 GiB. libvirt's old memlock rule (RAM + 1 GiB)
 /// makes the second device's first MAP fail with ENOMEM; the current rule (N x RAM + 1 GiB) fits.

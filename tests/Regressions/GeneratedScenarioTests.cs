@@ -1,8 +1,8 @@
-using Verify.Harness.Core;
 using FsCheck;
 using FsCheck.Fluent;
-using Verify.Harness.Running;
+using Verify.Harness.Core;
 using Verify.Harness.Execution;
+using Verify.Harness.Running;
 using Verify.Harness.Scenarios;
 
 namespace Verify.Regressions;

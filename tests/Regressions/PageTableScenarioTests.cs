@@ -1,7 +1,7 @@
-using Verify.Harness.Generators.PageTables;
-using Verify.Harness.Running;
 using Verify.Harness.Execution;
+using Verify.Harness.Generators.PageTables;
 using Verify.Harness.Implementations;
+using Verify.Harness.Running;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.PageTables;
 using Xunit.Abstractions;

@@ -5,7 +5,7 @@ using Verify.MemoryMap.Topology;
 
 namespace Verify.Regressions;
 
-/// <summary>The stories the project started from (../shared/seeds), as named cases on a realistic pc.</summary>
+/// <summary>The stories the project started from (the seed mails; docs/semantics.md tells the behaviour they are about), as named cases on a realistic pc.</summary>
 public class SeedStoryTests
 {
     private static readonly MachineLayout Pc = MachineLayout.Pc(512UL << 20);

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Verify.IommuModel.Backends;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Harness.Dma;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 

@@ -4,11 +4,11 @@ using Verify.Harness.Implementations;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
 using Verify.Oracle.Dma;
 using Verify.Oracle.Type1;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 

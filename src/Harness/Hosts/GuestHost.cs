@@ -6,13 +6,13 @@ using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 
 /// <summary>
-/// The guest IOMMU of a scenario (semantics.md 7): a <c>viommu</c> step builds a <see cref="GuestIommuRig"/> over the
+/// The guest IOMMU of a scenario (docs/semantics.md 7): a <c>viommu</c> step builds a <see cref="GuestIommuRig"/> over the
 /// scenario's machine, whose system memory then follows the scenario's commits. After every step the host observes
 /// what each device's container received; an ENOMEM ends the guest (QEMU aborts), and later guest steps are skipped.
 /// </summary>

@@ -1,16 +1,16 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Verify.Harness.Layouts;
 using Verify.Harness.Core;
+using Verify.Harness.Layouts;
 using Verify.IommuModel.GuestIommu;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Regions;
 using Verify.Oracle.Dma;
 using Verify.Oracle.GuestIommu;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 
@@ -252,7 +252,7 @@ public sealed class GuestIommuRig
     /// <summary>
     /// What one step did to every plugged device: its ioctls and window, and whether the run ended in ENOMEM. The
     /// oracle learns here which pinned mappings the step's UNMAPs removed (the kernel calls the device back for each,
-    /// semantics.md 5.4), so this runs after every step whether or not VI-01 is checked.
+    /// docs/semantics.md 5.4), so this runs after every step whether or not VI-01 is checked.
     /// </summary>
     /// <param name="before">The <see cref="Snapshot"/> taken before the step.</param>
     /// <returns>The observation.</returns>

@@ -3,7 +3,7 @@ using Verify.IommuModel.Lifecycle;
 
 namespace Verify.Harness.Hosts;
 
-/// <summary>One device's life cycle (semantics.md 7) run through the transition table under test: each
+/// <summary>One device's life cycle (docs/semantics.md 7) run through the transition table under test: each
 /// <c>lifecycle</c> step fires one trigger from the state the device is in.</summary>
 /// <param name="implementation">The table under test.</param>
 public sealed class LifecycleHost(ImplementationUnderTest implementation)

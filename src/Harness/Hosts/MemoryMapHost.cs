@@ -158,7 +158,7 @@ public sealed class MemoryMapHost
     }
 }
 
-/// <summary>What a listener registered late was replayed (semantics.md 2.3).</summary>
+/// <summary>What a listener registered late was replayed (docs/semantics.md 2.3).</summary>
 /// <param name="Name">The listener.</param>
 /// <param name="View">The view it joined.</param>
 /// <param name="Callbacks">Every callback of the replay, in order.</param>

@@ -5,7 +5,7 @@ using Verify.Oracle.PageTables;
 namespace Verify.Harness.Hosts;
 
 /// <summary>
-/// Standalone IOMMU page tables (semantics.md 4), each with its IOTLB, a pending gather that unmaps fill until a sync,
+/// Standalone IOMMU page tables (docs/semantics.md 4), each with its IOTLB, a pending gather that unmaps fill until a sync,
 /// and beside it the page-by-page <see cref="PageTableOracle"/> and the invalidation cost model. Every operation
 /// goes to the oracle first, so a check watching the model's PTE stores sees the definition's after-state while
 /// the model is still on its way there.

@@ -3,7 +3,7 @@ using Verify.IommuModel.Host;
 
 namespace Verify.Harness.Hosts;
 
-/// <summary>A host process as a scenario declares it (semantics.md 5.3).</summary>
+/// <summary>A host process as a scenario declares it (docs/semantics.md 5.3).</summary>
 /// <param name="Name">The process's name.</param>
 /// <param name="Rlimit"><c>RLIMIT_MEMLOCK</c> in bytes; null for unlimited.</param>
 /// <param name="CapIpcLock">Whether the limit is ignored.</param>

@@ -12,7 +12,7 @@ namespace Verify.Harness.Hosts;
 /// </summary>
 /// <remarks>
 /// <para>A region the view shows as a RAM device (another device's BAR) is device memory: its block is reserved
-/// physical memory, which pinning neither counts nor charges (semantics.md 5.3).</para>
+/// physical memory, which pinning neither counts nor charges (docs/semantics.md 5.3).</para>
 /// <para>A process whose <c>process</c> step declares its <c>memory</c> is exactly that memory (for raw calls at host
 /// addresses, as a generated T1 case makes them): no RAM block ever backs it, so a listener's mapping into it faults.</para>
 /// <para>The free TiB after each block is a hole, so a mapping that runs past its region's block faults

@@ -3,8 +3,8 @@ using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.Oracle.Type1;
+using Verify.Vfio;
 
 namespace Verify.Harness.Hosts;
 

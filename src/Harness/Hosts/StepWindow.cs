@@ -5,7 +5,7 @@ using Verify.Vfio;
 namespace Verify.Harness.Hosts;
 
 /// <summary>
-/// The DMA window of one step on one container (SEMANTICS.md 3): bytes a mapping held before the step, that some
+/// The DMA window of one step on one container (docs/semantics.md 3): bytes a mapping held before the step, that some
 /// UNMAP of the step removed, and that translate the same after the step. Replays the step's successful calls on a
 /// plain list of mappings; slow and obvious.
 /// </summary>

@@ -1,6 +1,6 @@
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Harness.Implementations;
 

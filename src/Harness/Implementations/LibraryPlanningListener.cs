@@ -1,5 +1,5 @@
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Harness.Implementations;
 

@@ -10,7 +10,7 @@ namespace Verify.Harness.Layouts;
 /// per region, in name order, each starting on a 1 GiB boundary (hugepage-backed guest memory, so an IOMMU domain
 /// can use its largest leaves) with at least one unmapped GiB after it (a mapping that runs past its region faults).
 /// A <c>ram-device</c> region is another device's BAR: its physical range is reserved, never refcounted or charged
-/// (SEMANTICS.md 5.3).
+/// (docs/semantics.md 5.3).
 /// </summary>
 public sealed class HostBacking
 {

@@ -58,7 +58,8 @@ public static class LayoutGenerators
 
         if (!layout.RomDevices.IsEmpty)
         {
-            ops.Add((1, from d in Gen.Elements(layout.RomDevices.ToArray()) from plugged in Gen.Elements(true, false)
+            ops.Add((1, from d in Gen.Elements(layout.RomDevices.ToArray())
+                        from plugged in Gen.Elements(true, false)
                         select (LayoutOperation)new LayoutOperation.SetRomMode(d, plugged)));
         }
 

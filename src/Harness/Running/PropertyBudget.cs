@@ -1,5 +1,5 @@
-using Verify.Harness.Core;
 using System.Globalization;
+using Verify.Harness.Core;
 
 namespace Verify.Harness.Running;
 

@@ -1,10 +1,10 @@
-using Verify.Harness.Core;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
+using Verify.Harness.Core;
+using Verify.Harness.Execution;
 using Verify.Harness.Generators;
 using Verify.Harness.Implementations;
-using Verify.Harness.Execution;
 using Verify.Harness.Scenarios;
 
 namespace Verify.Harness.Running;

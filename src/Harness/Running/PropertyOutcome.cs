@@ -1,6 +1,6 @@
-using Verify.Harness.Core;
 using System.Collections.Immutable;
 using System.Text;
+using Verify.Harness.Core;
 
 namespace Verify.Harness.Running;
 

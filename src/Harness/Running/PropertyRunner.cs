@@ -1,7 +1,7 @@
-using Verify.Harness.Core;
 using System.Collections.Immutable;
 using FsCheck;
 using Microsoft.FSharp.Core;
+using Verify.Harness.Core;
 
 namespace Verify.Harness.Running;
 

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using Verify.IommuModel.Backends;
 using Verify.Harness.Hosts;
+using Verify.IommuModel.Backends;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
@@ -52,7 +52,7 @@ public sealed record ContainerStep(string Name, DmaBackendTraits Backend) : Scen
     public ImmutableArray<PageTableFormat> Domains { get; init; } = [];
 
     /// <summary>Each domain's split policy, parallel to <see cref="Domains"/>; empty when every domain splits (the
-    /// kernel's behaviour; the other policies are variants of SEMANTICS.md 8).</summary>
+    /// kernel's behaviour; the other policies are variants of docs/semantics.md 8).</summary>
     public ImmutableArray<SplitPolicy> Splits { get; init; } = [];
 
     /// <summary>The valid IOVA ranges (apertures minus reserved regions) when the file gives them; empty for the

@@ -3,7 +3,7 @@ using Verify.IommuModel.Lifecycle;
 
 namespace Verify.Harness.Scenarios;
 
-/// <summary>Fires one trigger of a device's life cycle (semantics.md 7) through the transition table under test.</summary>
+/// <summary>Fires one trigger of a device's life cycle (docs/semantics.md 7) through the transition table under test.</summary>
 /// <param name="Trigger">The trigger.</param>
 public sealed record LifecycleStep(DeviceTrigger Trigger) : ScenarioStep
 {

@@ -4,7 +4,7 @@ using Verify.IommuModel.Type1;
 namespace Verify.Harness.Scenarios;
 
 /// <summary>Registers an mdev device with a type1 container (<c>vfio_register_emulated_iommu_dev</c>), with what its
-/// <c>dma_unmap</c> callback does (semantics.md 5.4).</summary>
+/// <c>dma_unmap</c> callback does (docs/semantics.md 5.4).</summary>
 /// <param name="Container">The container.</param>
 /// <param name="Name">The device's name.</param>
 /// <param name="Callback">What its callback does.</param>

@@ -5,7 +5,7 @@ using Verify.IommuModel.PageTables;
 namespace Verify.Harness.Scenarios;
 
 /// <summary>The host migrates a process's pages to fresh physical memory (transparent huge pages, compaction);
-/// refused for pinned pages (semantics.md 5.3).</summary>
+/// refused for pinned pages (docs/semantics.md 5.3).</summary>
 /// <param name="Process">The process.</param>
 /// <param name="Hva">The first page.</param>
 /// <param name="Size">Bytes.</param>

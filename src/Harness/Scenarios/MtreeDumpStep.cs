@@ -104,5 +104,8 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
     public override int GetHashCode() => Dump.GetHashCode();
 
     /// <inheritdoc/>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"mtree-dump of {Dump.Sections.Length} section(s)");
+    public override string ToString() =>
+        "mtree-dump " + string.Join("; ", Dump.Sections.Select(s => s.View.Count is > 0 and <= 3
+            ? $"{s.RootRegion}: {string.Join(", ", s.View.Ranges)}"
+            : string.Create(CultureInfo.InvariantCulture, $"{s.RootRegion}: {s.View.Count} range(s)")));
 }

@@ -4,7 +4,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Scenarios;
 
-/// <summary>Maps a range into a standalone table (<c>iommu_map</c>: all-or-nothing, semantics.md 4.3).</summary>
+/// <summary>Maps a range into a standalone table (<c>iommu_map</c>: all-or-nothing, docs/semantics.md 4.3).</summary>
 /// <param name="Table">The table.</param>
 /// <param name="Iova">First IOVA.</param>
 /// <param name="Paddr">First physical address.</param>

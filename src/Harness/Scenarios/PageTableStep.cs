@@ -3,7 +3,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Scenarios;
 
-/// <summary>Creates an empty standalone IOMMU page table with its IOTLB (semantics.md 4).</summary>
+/// <summary>Creates an empty standalone IOMMU page table with its IOTLB (docs/semantics.md 4).</summary>
 /// <param name="Name">The table's name.</param>
 /// <param name="Options">Format, split policy, live-leaf and sub-table policies, invalidation, strict or lazy.</param>
 public sealed record PageTableStep(string Name, PageTableOptions Options) : ScenarioStep

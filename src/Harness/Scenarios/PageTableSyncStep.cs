@@ -3,7 +3,7 @@ using Verify.Harness.Hosts;
 
 namespace Verify.Harness.Scenarios;
 
-/// <summary>The IOTLB sync of a table's pending gather (<c>iommu_iotlb_sync</c>, semantics.md 4.5).</summary>
+/// <summary>The IOTLB sync of a table's pending gather (<c>iommu_iotlb_sync</c>, docs/semantics.md 4.5).</summary>
 /// <param name="Table">The table.</param>
 public sealed record PageTableSyncStep(string Table) : ScenarioStep
 {

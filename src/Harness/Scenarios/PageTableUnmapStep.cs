@@ -5,7 +5,7 @@ using Verify.IommuModel.PageTables;
 namespace Verify.Harness.Scenarios;
 
 /// <summary>Unmaps a range of a standalone table into its pending gather (<c>iommu_unmap</c> without the sync,
-/// semantics.md 4.4).</summary>
+/// docs/semantics.md 4.4).</summary>
 /// <param name="Table">The table.</param>
 /// <param name="Iova">First IOVA.</param>
 /// <param name="Size">Bytes asked.</param>

@@ -4,7 +4,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Scenarios;
 
-/// <summary><c>vfio_pin_pages</c> by an mdev device (semantics.md 5.4).</summary>
+/// <summary><c>vfio_pin_pages</c> by an mdev device (docs/semantics.md 5.4).</summary>
 /// <param name="Container">The container.</param>
 /// <param name="Device">The pinning device.</param>
 /// <param name="Iova">First page.</param>

@@ -8,7 +8,7 @@ using Verify.IommuModel.Host;
 namespace Verify.Harness.Scenarios;
 
 /// <summary>Declares a host process (QEMU, or a second VMM) whose memory type1 containers pin and charge: its
-/// <c>RLIMIT_MEMLOCK</c> and whether it has <c>CAP_IPC_LOCK</c> (semantics.md 5.3). Optional: a container names
+/// <c>RLIMIT_MEMLOCK</c> and whether it has <c>CAP_IPC_LOCK</c> (docs/semantics.md 5.3). Optional: a container names
 /// its process, and an undeclared one is created unlimited.</summary>
 /// <param name="Name">The process's name.</param>
 public sealed record ProcessStep(string Name) : ScenarioStep

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using Verify.Harness.Core;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.Harness.Scenarios;
 

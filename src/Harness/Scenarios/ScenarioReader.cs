@@ -1,7 +1,7 @@
-using Verify.Harness.Core;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Verify.Harness.Core;
 
 namespace Verify.Harness.Scenarios;
 

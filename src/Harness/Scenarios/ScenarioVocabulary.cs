@@ -164,7 +164,7 @@ internal static class ScenarioVocabulary
         ["dirty-bitmap"] = Type1UnmapFlags.GetDirtyBitmap,
     };
 
-    internal static IReadOnlyDictionary<string, Errno> Errnos { get; }  =
+    internal static IReadOnlyDictionary<string, Errno> Errnos { get; } =
         Enum.GetValues<Errno>().ToDictionary(e => e == Errno.None ? "none" : e.ToString(), StringComparer.Ordinal);
 
     /// <summary>The JSON name of an accounting mode.</summary>

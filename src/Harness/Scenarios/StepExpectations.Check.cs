@@ -1,9 +1,9 @@
 using Verify.Harness.Core;
 using Verify.Harness.Hosts;
 using Verify.IommuModel.PageTables;
-using Verify.Vfio;
 using Verify.MemoryMap;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Scenarios;
 

@@ -39,6 +39,8 @@ public sealed record ViewStep(ImmutableArray<FlatRange> Ranges) : ScenarioStep
     /// <inheritdoc/>
     public override int GetHashCode() => Ranges.Length;
 
-    /// <inheritdoc/>
-    public override string ToString() => $"view of {Ranges.Length} range(s)";
+    /// <summary>The ranges themselves when there are a few (a shrunk case has), else their number.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() =>
+        Ranges.Length is > 0 and <= 4 ? "view " + string.Join(", ", Ranges) : $"view of {Ranges.Length} range(s)";
 }

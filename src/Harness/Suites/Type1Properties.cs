@@ -4,7 +4,7 @@ using Verify.Harness.Running;
 namespace Verify.Harness.Suites;
 
 /// <summary>T1 (docs/properties.md): the VFIO type1 container against the page-by-page type1 oracle; most cases run
-/// under v1 and v2. T1-07 (no pinned page migrates) is semantics.md 5.3's reason for pinning.</summary>
+/// under v1 and v2. T1-07 (no pinned page migrates) is docs/semantics.md 5.3's reason for pinning.</summary>
 [PropertySuite("Type1")]
 public static class Type1Properties
 {

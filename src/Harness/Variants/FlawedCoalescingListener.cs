@@ -1,7 +1,7 @@
-using Verify.IommuModel.Backends;
 using Verify.Harness.Implementations;
-using Verify.Vfio;
+using Verify.IommuModel.Backends;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Harness.Variants;
 

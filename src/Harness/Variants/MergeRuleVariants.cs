@@ -1,7 +1,6 @@
+using Verify.Harness.Implementations;
 using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
-
-using Verify.Harness.Implementations;
 
 namespace Verify.Harness.Variants;
 

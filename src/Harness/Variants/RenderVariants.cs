@@ -1,7 +1,6 @@
+using Verify.Harness.Implementations;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
-
-using Verify.Harness.Implementations;
 
 namespace Verify.Harness.Variants;
 
@@ -11,7 +10,7 @@ namespace Verify.Harness.Variants;
 /// </summary>
 public static class RenderVariants
 {
-    /// <summary>Priority ties go to the oldest subregion instead of the most recently added one (SEMANTICS.md
+    /// <summary>Priority ties go to the oldest subregion instead of the most recently added one (docs/semantics.md
     /// render order; QEMU inserts a new subregion before its equal-priority siblings, so the newest wins).</summary>
     public static MemoryMapImplementation PriorityTiesToTheOldest { get; } = Rendering("priority ties to the oldest", tree =>
     {

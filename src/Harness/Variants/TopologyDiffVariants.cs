@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
+using Verify.Harness.Implementations;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Topology;
-
-using Verify.Harness.Implementations;
 
 namespace Verify.Harness.Variants;
 

@@ -4,7 +4,7 @@ namespace Verify.IommuModel.Backends;
 
 /// <summary>
 /// A container model that knows the IOVA rules only: a sorted set of live mappings under type1 v2's MAP and UNMAP rules
-/// (semantics.md 5.1-5.2, without pins, alignment or page tables) or, with <see cref="DmaBackendTraits.UnmapMayBisect"/>,
+/// (docs/semantics.md 5.1-5.2, without pins, alignment or page tables) or, with <see cref="DmaBackendTraits.UnmapMayBisect"/>,
 /// a backend that cuts a mapping in place (iommufd's area cut, or the atomic replace the seed thread discusses). It is
 /// what a DMA listener drives where a <see cref="Type1.Type1Container"/> cannot go: a split-capable backend, and
 /// address spaces whose regions reach 2^64, which no process's memory and no 48-bit IOMMU domain can hold.

@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.GuestIommu;
 
-/// <summary>What a device's context entry says (SEMANTICS.md 7).</summary>
+/// <summary>What a device's context entry says (docs/semantics.md 7).</summary>
 public enum ContextKind
 {
     /// <summary>Not present: with remapping on the device reaches nothing. The default.</summary>

@@ -1,7 +1,7 @@
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.IommuModel.GuestIommu;
 

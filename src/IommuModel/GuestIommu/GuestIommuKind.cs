@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.GuestIommu;
 
-/// <summary>Which guest IOMMU's rules apply (SEMANTICS.md 7).</summary>
+/// <summary>Which guest IOMMU's rules apply (docs/semantics.md 7).</summary>
 public enum GuestIommuKind
 {
     /// <summary>Intel VT-d: page-table leaves of 4 KiB or 2 MiB; an unmap removes every leaf it touches whole (the

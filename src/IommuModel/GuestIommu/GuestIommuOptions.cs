@@ -11,7 +11,7 @@ public enum RemappingSwitch
     Atomic,
 }
 
-/// <summary>Which vfio listener handles the RAM sections of a device address space (SEMANTICS.md 8, listener).</summary>
+/// <summary>Which vfio listener handles the RAM sections of a device address space (docs/semantics.md 8, listener).</summary>
 public enum RamListenerKind
 {
     /// <summary>QEMU today: <see cref="Verify.Vfio.NaiveVfioListener"/>, one MAP per add, one UNMAP per delete.</summary>
@@ -45,7 +45,7 @@ internal enum ShadowSyncBug
     PlannerDropsShadow,
 }
 
-/// <summary>The guest IOMMU variant (SEMANTICS.md 7).</summary>
+/// <summary>The guest IOMMU variant (docs/semantics.md 7).</summary>
 public sealed record GuestIommuOptions
 {
     private readonly int _addressWidth = 48;

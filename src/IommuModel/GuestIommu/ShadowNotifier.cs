@@ -5,7 +5,7 @@ namespace Verify.IommuModel.GuestIommu;
 /// <summary>
 /// One IOMMU notifier vfio registered for an IOMMU section of a device's address space, with QEMU's shadow of what
 /// it told vfio (VT-d's per-address-space IOVA tree). <see cref="Replay"/> and <see cref="Sync"/> turn guest
-/// table contents into MAP/UNMAP on the device's container (SEMANTICS.md 7, shadow sync and replay).
+/// table contents into MAP/UNMAP on the device's container (docs/semantics.md 7, shadow sync and replay).
 /// </summary>
 /// <remarks>Not thread-safe; owned by one <see cref="DeviceAddressSpace"/>.</remarks>
 public sealed class ShadowNotifier

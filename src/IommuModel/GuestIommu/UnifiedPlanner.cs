@@ -1,7 +1,7 @@
 using Verify.IommuModel.Backends;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.IommuModel.GuestIommu;
 
@@ -13,7 +13,7 @@ namespace Verify.IommuModel.GuestIommu;
 /// <remarks>
 /// <para>The RAM listener and the notifiers only see their own side, so a remapping switch that keeps every
 /// translation still unmaps one side before the other is mapped; one planner over both sides keeps every live
-/// mapping whose pages all translate the same (SEMANTICS.md 3, minimal collateral).</para>
+/// mapping whose pages all translate the same (docs/semantics.md 3, minimal collateral).</para>
 /// <para>Shadow mappings are translated again at every plan, so a change of system memory under a guest mapping's
 /// target reaches the container (QEMU keeps the translation of the moment the leaf was mapped). Not thread-safe.</para>
 /// </remarks>

@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.IommuModel.GuestIommu;
 
 /// <summary>
-/// The guest's vIOMMU as QEMU emulates it (SEMANTICS.md 7): the global DMA remapping switch, domains with guest page
+/// The guest's vIOMMU as QEMU emulates it (docs/semantics.md 7): the global DMA remapping switch, domains with guest page
 /// tables, a context entry per device, and one <see cref="DeviceAddressSpace"/> (with its own container) per plugged
 /// device. Guest requests change the guest state; QEMU's reactions (address-space switch, replay, shadow sync) drive
 /// each device's vfio listener and container.

@@ -6,7 +6,7 @@ namespace Verify.IommuModel.Host;
 /// One host process as VFIO type1 sees it: host virtual ranges backed by host physical ranges, physical
 /// ranges that are reserved (another device's BAR: never refcounted, never charged), a pin count per
 /// physical byte, and the process's <c>locked_vm</c> checked against <c>RLIMIT_MEMLOCK</c> unless it has
-/// <c>CAP_IPC_LOCK</c> (SEMANTICS.md 5.3). The host may migrate a page nobody pins to other physical memory
+/// <c>CAP_IPC_LOCK</c> (docs/semantics.md 5.3). The host may migrate a page nobody pins to other physical memory
 /// (<see cref="Migrate"/>); the physical pages it left are remembered as retired, so a device translation that
 /// still reaches one is visible (<see cref="IsRetired"/>).
 /// </summary>
@@ -85,7 +85,7 @@ public sealed class HostMemory
     }
 
     /// <summary>Moves <c>[hva, hva + size)</c> to <c>[newHpa, newHpa + size)</c> as THP compaction or NUMA
-    /// balancing does, unless a pin holds it (SEMANTICS.md 5.3: that is what pinning is for). The old physical
+    /// balancing does, unless a pin holds it (docs/semantics.md 5.3: that is what pinning is for). The old physical
     /// range becomes retired.</summary>
     /// <param name="hva">First virtual address of the page(s).</param>
     /// <param name="size">Bytes; non-zero.</param>
@@ -225,7 +225,7 @@ public sealed class HostMemory
         Pin(hva, size, mode, charge: true, chargeReserved: false, out pinned);
 
     /// <summary>As <see cref="Pin(ulong, ulong, AccountingMode, out ImmutableArray{HostSegment})"/>, for a pin that
-    /// per-mapping accounting may not charge (an mdev pin in a container with an IOMMU domain, SEMANTICS.md 5.4).</summary>
+    /// per-mapping accounting may not charge (an mdev pin in a container with an IOMMU domain, docs/semantics.md 5.4).</summary>
     /// <param name="hva">First virtual address.</param>
     /// <param name="size">Bytes.</param>
     /// <param name="mode">How to charge.</param>

@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.Host;
 
-/// <summary>How pinned memory is charged to <c>locked_vm</c> (SEMANTICS.md 5.3).</summary>
+/// <summary>How pinned memory is charged to <c>locked_vm</c> (docs/semantics.md 5.3).</summary>
 public enum AccountingMode
 {
     /// <summary>type1: every mapping charges all its non-reserved pages, so memory mapped twice is charged twice.</summary>

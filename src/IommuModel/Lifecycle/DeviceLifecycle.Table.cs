@@ -57,7 +57,7 @@ public sealed partial class DeviceLifecycle
     // Why Unplug is allowed while an mdev holds pins: removing the device closes it, vfio unmaps its container and
     // the DMA-unmap notifier makes the vendor driver unpin, and QEMU never lets pins hold a guest's unplug hostage.
     // Why remapping on from RemappingOff lands in Detached: the model carries no latent context entry while the
-    // context table is not read; a guest that enables remapping programs the entry afterwards (SEMANTICS.md 7).
+    // context table is not read; a guest that enables remapping programs the entry afterwards (docs/semantics.md 7).
     private static ImmutableArray<TransitionRow> BuildTable() =>
     [
         Go(Unplugged, Hotplug, RemappingIsOff, RemappingOff, PinEffect.Release,

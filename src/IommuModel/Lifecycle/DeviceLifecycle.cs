@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Verify.IommuModel.Lifecycle;
 
 /// <summary>
-/// The device life cycle of SEMANTICS.md 7 as an explicit transition table: every (state kind, trigger kind)
+/// The device life cycle of docs/semantics.md 7 as an explicit transition table: every (state kind, trigger kind)
 /// pair has rows, each either a transition with QEMU's effect or a refusal with its reason, so nothing is
 /// handled by omission. <see cref="PermittedTriggers"/> drives the generators; <see cref="Fire"/> applies a row.
 /// </summary>

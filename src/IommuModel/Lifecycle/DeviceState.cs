@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.Lifecycle;
 
-/// <summary>Where an assigned device stands, seen from the device (SEMANTICS.md 7).</summary>
+/// <summary>Where an assigned device stands, seen from the device (docs/semantics.md 7).</summary>
 public enum DeviceStateKind
 {
     /// <summary>No device in the slot; the default.</summary>

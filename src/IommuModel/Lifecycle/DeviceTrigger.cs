@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.Lifecycle;
 
-/// <summary>What can happen to a device (SEMANTICS.md 7).</summary>
+/// <summary>What can happen to a device (docs/semantics.md 7).</summary>
 public enum DeviceTriggerKind
 {
     /// <summary>The device is hot-plugged into the guest.</summary>

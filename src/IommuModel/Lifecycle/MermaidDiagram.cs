@@ -31,7 +31,7 @@ public static class MermaidDiagram
             .Append("Generated from `DeviceLifecycle.Table` (`src/IommuModel/Lifecycle`) by `MermaidDiagram.Document`; ")
             .Append("`LifecycleTests` checks this file is current (regenerate with `VERIFY_UPDATE_GOLDEN=1 dotnet test tests/Properties ")
             .Append("--filter FullyQualifiedName~Lifecycle`).\n\n")
-            .Append("One assigned device seen from the device (SEMANTICS.md 7). DMA remapping is global in the guest, but what it ")
+            .Append("One assigned device seen from the device ([semantics.md](semantics.md) 7). DMA remapping is global in the guest, but what it ")
             .Append("means for a device is per device: with remapping off, or with a passthrough context entry, the device's address ")
             .Append("space is the shared nodmar alias of all guest RAM; with remapping on, the context entry decides: none (no DMA) or ")
             .Append("a domain (the IOMMU region, translated by the domain's tables). Switching between the alias and the IOMMU region ")

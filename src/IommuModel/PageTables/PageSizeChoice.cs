@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Verify.IommuModel.PageTables;
 
 /// <summary>
-/// The kernel's <c>iommu_pgsize</c> (SEMANTICS.md 4.2): the largest supported page size that both
+/// The kernel's <c>iommu_pgsize</c> (docs/semantics.md 4.2): the largest supported page size that both
 /// addresses are aligned to and that fits in what is left, and how many such pages to emit before a
 /// larger page could take over.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Verify.IommuModel.PageTables;
 
 /// <summary>
-/// The geometry of one hardware page-table format (SEMANTICS.md 4.1): granule, bits resolved per
+/// The geometry of one hardware page-table format (docs/semantics.md 4.1): granule, bits resolved per
 /// level, number of levels, input address width and the levels that may hold leaves. Level 0 is
 /// the leaf level of the smallest page; the top level is <see cref="Levels"/> - 1.
 /// </summary>

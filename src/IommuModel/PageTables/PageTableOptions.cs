@@ -1,7 +1,7 @@
 namespace Verify.IommuModel.PageTables;
 
 /// <summary>
-/// Every variant a page table and its IOTLB can take (SEMANTICS.md section 8), as a plain record.
+/// Every variant a page table and its IOTLB can take (docs/semantics.md section 8), as a plain record.
 /// </summary>
 public sealed record PageTableOptions
 {

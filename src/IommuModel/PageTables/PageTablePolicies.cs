@@ -1,6 +1,6 @@
 namespace Verify.IommuModel.PageTables;
 
-/// <summary>What an unmap does when it covers only part of a leaf (SEMANTICS.md 4.4).</summary>
+/// <summary>What an unmap does when it covers only part of a leaf (docs/semantics.md 4.4).</summary>
 public enum SplitPolicy
 {
     /// <summary>ARM LPAE up to Linux 6.12: swap the block for a table of smaller leaves minus the
@@ -40,7 +40,7 @@ public enum SubTablePolicy
     EmptyOnly,
 }
 
-/// <summary>How a sync turns a gather into IOTLB invalidation commands (SEMANTICS.md 4.5).</summary>
+/// <summary>How a sync turns a gather into IOTLB invalidation commands (docs/semantics.md 4.5).</summary>
 public enum InvalidationMode
 {
     /// <summary>One command per leaf of the gather's granule.</summary>

@@ -8,7 +8,7 @@ namespace Verify.IommuModel.Type1;
 /// <summary>
 /// One VFIO type1 container (<c>struct vfio_iommu</c>): live mappings, their pins and charges in a
 /// <see cref="HostMemory"/>, and one <see cref="IoPageTable"/> per IOMMU domain. MAP_DMA and UNMAP_DMA run
-/// the kernel's checks in the kernel's order (SEMANTICS.md 5.1, 5.2); errors are values.
+/// the kernel's checks in the kernel's order (docs/semantics.md 5.1, 5.2); errors are values.
 /// </summary>
 /// <remarks>
 /// <para>Every mapping goes into every domain. Teardown is: unmap from each domain, sync that domain's
@@ -16,7 +16,7 @@ namespace Verify.IommuModel.Type1;
 /// order is recorded in <see cref="Steps"/>.</para>
 /// <para>As an <see cref="IDmaBackend"/> a listener's <see cref="DmaMapping"/> becomes MAP_DMA with READ
 /// (+WRITE) at the vaddr the <see cref="RamBlocks"/> give its region and offset.</para>
-/// <para>External pins (SEMANTICS.md 5.4): registered devices pin pages through <see cref="PinPages"/> into a
+/// <para>External pins (docs/semantics.md 5.4): registered devices pin pages through <see cref="PinPages"/> into a
 /// per-mapping table (IOVA page -> pfn + references); UNMAP_DMA of a mapping with such pins calls every device's
 /// <c>dma_unmap</c> and starts again, and more than <see cref="MaxUnmapRetries"/> retries on one mapping is the kernel
 /// BUG (<see cref="KernelBug"/>), after which every call returns <see cref="Type1Result.Bug"/>. The VADDR pair
@@ -141,7 +141,7 @@ public sealed class Type1Container : IDmaBackend
         return Errno.None;
     }
 
-    /// <summary><c>vfio_pin_pages</c> (SEMANTICS.md 5.4): pins <paramref name="npage"/> host pages from
+    /// <summary><c>vfio_pin_pages</c> (docs/semantics.md 5.4): pins <paramref name="npage"/> host pages from
     /// <paramref name="iova"/> for <paramref name="device"/>. Checks in order: npage 0 (or an unaligned iova, the
     /// model's choice: callers pass pfns) EINVAL, more than 512 E2BIG, a v1 container EACCES, any invalidated vaddr
     /// EBUSY, a device that is not registered with a callback EINVAL; then per page: no mapping EINVAL, a mapping

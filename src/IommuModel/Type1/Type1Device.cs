@@ -1,7 +1,7 @@
 namespace Verify.IommuModel.Type1;
 
 /// <summary>What a registered device's <c>dma_unmap</c> callback does when UNMAP_DMA meets its pins
-/// (SEMANTICS.md 5.4). The kernel trusts the driver; the misbehaving choices exercise its retry loop.</summary>
+/// (docs/semantics.md 5.4). The kernel trusts the driver; the misbehaving choices exercise its retry loop.</summary>
 public enum Type1DeviceCallback
 {
     /// <summary>The device has no <c>dma_unmap</c>: it cannot pin (EINVAL) and is never called.</summary>

@@ -13,7 +13,7 @@ public enum Type1Version
     V2,
 }
 
-/// <summary>The variants of one type1 container (SEMANTICS.md 8).</summary>
+/// <summary>The variants of one type1 container (docs/semantics.md 8).</summary>
 public sealed record Type1Options
 {
     /// <summary>The kernel's default <c>dma_entry_limit</c>.</summary>
@@ -88,22 +88,22 @@ internal enum Type1Bug
     BisectUnderV2,
 
     /// <summary>Teardown unpins before unmapping from the domains and syncing the IOTLB: a device can still reach
-    /// freed pages (the order SEMANTICS.md 5.2 forbids).</summary>
+    /// freed pages (the order docs/semantics.md 5.2 forbids).</summary>
     UnpinBeforeSync,
 
     /// <summary>Accounting forgets that reserved pfns (another device's BAR) are never charged: pinning them charges
-    /// <c>locked_vm</c> as if they were RAM (SEMANTICS.md 5.3).</summary>
+    /// <c>locked_vm</c> as if they were RAM (docs/semantics.md 5.3).</summary>
     ChargesReservedPfns,
 
     /// <summary>An external pin of a page that is already pinned returns its pfn without taking a reference, so one
-    /// unpin unpins a page another pin still relies on (SEMANTICS.md 5.4).</summary>
+    /// unpin unpins a page another pin still relies on (docs/semantics.md 5.4).</summary>
     PinWithoutReference,
 
     /// <summary>The host migrates pinned pages as if they were not pinned: a device then reaches memory the process
-    /// no longer has there (SEMANTICS.md 5.3). Applied to the process the scenario builds.</summary>
+    /// no longer has there (docs/semantics.md 5.3). Applied to the process the scenario builds.</summary>
     MigratesPinnedPages,
 
     /// <summary>UNMAP_DMA removes a mapping that still has external pins without calling the devices' <c>dma_unmap</c>,
-    /// leaving their pins behind (SEMANTICS.md 5.4).</summary>
+    /// leaving their pins behind (docs/semantics.md 5.4).</summary>
     UnmapIgnoresExternalPins,
 }

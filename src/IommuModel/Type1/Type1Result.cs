@@ -7,7 +7,7 @@ namespace Verify.IommuModel.Type1;
 
 /// <summary>
 /// What one type1 call returned: an errno, a size, the host physical pages an external pin reached, or the
-/// kernel BUG an UNMAP hits after more than 10 retries on one mapping (SEMANTICS.md 5.4), which is no errno:
+/// kernel BUG an UNMAP hits after more than 10 retries on one mapping (docs/semantics.md 5.4), which is no errno:
 /// the calling thread dies holding the container's lock, so every later call on the container reports it too.
 /// </summary>
 /// <param name="Error">The errno; <see cref="Errno.None"/> on success and for a kernel BUG.</param>

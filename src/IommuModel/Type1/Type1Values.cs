@@ -64,7 +64,7 @@ public readonly record struct Type1Mapping(ulong Iova, ulong Size, ulong Vaddr, 
 }
 
 /// <summary>What a teardown or setup step did, in the order the container did it (so a property can check
-/// that the IOTLB sync comes before the unpin, SEMANTICS.md 5.2).</summary>
+/// that the IOTLB sync comes before the unpin, docs/semantics.md 5.2).</summary>
 public enum Type1StepKind
 {
     /// <summary>Pages of a mapping were pinned and charged.</summary>

@@ -1,6 +1,6 @@
 namespace Verify.MemoryMap.Regions;
 
-/// <summary>What a memory region is (SEMANTICS.md 2.1).</summary>
+/// <summary>What a memory region is (docs/semantics.md 2.1).</summary>
 public enum RegionKind : byte
 {
     /// <summary>Holds subregions and has no content of its own; renders nothing itself.</summary>

@@ -60,8 +60,14 @@ internal sealed class MtreeTreeBuilder
     {
         var root = section.Root ?? new MtreeTreeNode
         {
-            LineNumber = section.HeaderLine, Level = 1, Name = MtreeTreeParser.ImpliedName, Start = 0, Size = AddressSpace.End,
-            KindWord = "i/o", Disabled = true, Implied = true,
+            LineNumber = section.HeaderLine,
+            Level = 1,
+            Name = MtreeTreeParser.ImpliedName,
+            Start = 0,
+            Size = AddressSpace.End,
+            KindWord = "i/o",
+            Disabled = true,
+            Implied = true,
         };
         var trees = Reach(root);
         foreach (var node in trees.SelectMany(t => t.SelfAndDescendants()))
@@ -158,7 +164,12 @@ internal sealed class MtreeTreeBuilder
         // An address space rooted at an alias renders the alias as if placed at 0 of an empty whole space.
         var wrapper = MemoryRegion.Container(Name(new MtreeTreeNode
         {
-            LineNumber = root.LineNumber, Level = 0, Name = RootWrapperName, Start = 0, Size = AddressSpace.End, KindWord = "i/o",
+            LineNumber = root.LineNumber,
+            Level = 0,
+            Name = RootWrapperName,
+            Start = 0,
+            Size = AddressSpace.End,
+            KindWord = "i/o",
         }, RootWrapperName), AddressSpace.End);
         return RegionTree.Create(wrapper);
     }

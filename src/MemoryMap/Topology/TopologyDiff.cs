@@ -199,7 +199,7 @@ public static class TopologyDiff
     private ref struct DeletingPass<TSink>(ref TSink sink, Span<ulong> kept, Span<ulong> maskChanged) : IStep
         where TSink : ISink
     {
-        private ref TSink _sink = ref sink;
+        private readonly ref TSink _sink = ref sink;
         private readonly Span<ulong> _kept = kept;
         private readonly Span<ulong> _maskChanged = maskChanged;
 

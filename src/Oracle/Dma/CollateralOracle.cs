@@ -1,11 +1,11 @@
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Oracle.Dma;
 
 /// <summary>
-/// Collateral by definition (SEMANTICS.md 3): bytes whose translation is the same before and after an update but
+/// Collateral by definition (docs/semantics.md 3): bytes whose translation is the same before and after an update but
 /// that are unmapped at some moment in between. Computed over elementary cells: every start and end of every
 /// mapping, operation and view cuts the space, so inside one cell everything is uniform and one address speaks
 /// for all of it. Also the minimum collateral a type1 container with a given history must suffer, by brute force

@@ -1,12 +1,12 @@
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.Oracle.Dma;
 
 /// <summary>
-/// What a device should reach at one IOVA, decided from SEMANTICS.md 2.4 for that address alone: find the
+/// What a device should reach at one IOVA, decided from docs/semantics.md 2.4 for that address alone: find the
 /// section holding it; it must be RAM (a ROM is read-only RAM) or ram-device, not protected, not starting with
 /// bit 63; its address and region offset must agree within a host page; the address must lie in the host-page
 /// rounded interior; a ram-device interior must be aligned to the smallest IOMMU page. Slow on purpose.
@@ -34,7 +34,7 @@ public static class DmaVisibilityOracle
     }
 
     /// <summary>
-    /// The one MAP QEMU's vfio listener issues for a section, read from SEMANTICS.md 2.4 (the same rules as
+    /// The one MAP QEMU's vfio listener issues for a section, read from docs/semantics.md 2.4 (the same rules as
     /// <see cref="Translate"/>, for a whole section): null when it maps nothing.
     /// </summary>
     /// <param name="s">A section.</param>

@@ -4,7 +4,7 @@ using Verify.Vfio;
 namespace Verify.Oracle.Dma;
 
 /// <summary>
-/// The kernel's MAP/UNMAP legality over a plain list of mappings (SEMANTICS.md 5.1-5.2, listener subset):
+/// The kernel's MAP/UNMAP legality over a plain list of mappings (docs/semantics.md 5.1-5.2, listener subset):
 /// a MAP overlapping a live mapping is EEXIST, past the entry limit ENOSPC; an UNMAP that starts or ends inside
 /// a mapping is EINVAL under type1 v2 (checked before anything is removed), otherwise it removes every mapping
 /// inside and returns the sum of their sizes. A bisect-capable backend instead removes exactly the range.

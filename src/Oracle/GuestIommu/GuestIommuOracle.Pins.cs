@@ -1,11 +1,11 @@
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Oracle.GuestIommu;
 
 /// <summary>
-/// An mdev behind the vIOMMU pins pages of its own container (SEMANTICS.md 5.4), at IOVAs as the device sees them:
+/// An mdev behind the vIOMMU pins pages of its own container (docs/semantics.md 5.4), at IOVAs as the device sees them:
 /// a pin needs every page to translate (with write access when asked); each pin is one reference per page; the
 /// container has an IOMMU domain, so pins charge nothing beyond what the mappings charge. Kept here as a list of
 /// pages with reference counts, from the requests alone.

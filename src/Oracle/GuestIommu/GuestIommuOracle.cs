@@ -1,14 +1,14 @@
 using Verify.IommuModel.GuestIommu;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 
 namespace Verify.Oracle.GuestIommu;
 
 /// <summary>
-/// What a device should reach at one IOVA under a guest IOMMU, written from SEMANTICS.md 7 and 2.4 page by page:
+/// What a device should reach at one IOVA under a guest IOMMU, written from docs/semantics.md 7 and 2.4 page by page:
 /// unplugged or in the interrupt window: nothing; remapping off or passthrough: the system view as vfio maps it;
 /// context none: nothing; a domain: the guest page table (a dictionary of 4 KiB pages, each remembering its leaf)
 /// gives a guest physical address, whose whole leaf must fall in one RAM section of the system view.

@@ -3,7 +3,7 @@ using Verify.IommuModel.Host;
 namespace Verify.Oracle.Host;
 
 /// <summary>
-/// A process's memory as the scenario declared it (semantics.md 5.3): virtual runs backed by host physical runs, and
+/// A process's memory as the scenario declared it (docs/semantics.md 5.3): virtual runs backed by host physical runs, and
 /// reserved physical ranges (another device's BAR: never refcounted, never charged). The oracle resolves addresses
 /// itself, one piece per run, instead of asking the host model.
 /// </summary>

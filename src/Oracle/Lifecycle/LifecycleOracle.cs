@@ -4,7 +4,7 @@ using static Verify.IommuModel.Lifecycle.DeviceTriggerKind;
 
 namespace Verify.Oracle.Lifecycle;
 
-/// <summary>The device life cycle of semantics.md 7 written as one plain decision, apart from the transition table's
+/// <summary>The device life cycle of docs/semantics.md 7 written as one plain decision, apart from the transition table's
 /// rows and guards (VI-03).</summary>
 public static class LifecycleOracle
 {

@@ -61,7 +61,7 @@ public static class FlatViewOracle
         return null;
     }
 
-    /// <summary>QEMU's <c>can_merge</c> transcribed from SEMANTICS.md 2.2.</summary>
+    /// <summary>QEMU's <c>can_merge</c> transcribed from docs/semantics.md 2.2.</summary>
     /// <param name="r1">The lower range.</param>
     /// <param name="r2">The range directly after it.</param>
     /// <returns>Whether they merge.</returns>
@@ -77,7 +77,7 @@ public static class FlatViewOracle
         && !r1.Unmergeable
         && !r2.Unmergeable;
 
-    /// <summary>QEMU's <c>flatrange_equal</c> transcribed from SEMANTICS.md 2.2 (no dirty mask).</summary>
+    /// <summary>QEMU's <c>flatrange_equal</c> transcribed from docs/semantics.md 2.2 (no dirty mask).</summary>
     /// <param name="a">A range.</param>
     /// <param name="b">A range.</param>
     /// <returns>Whether a listener sees them as the same range.</returns>

@@ -3,7 +3,7 @@ using Verify.MemoryMap.Regions;
 namespace Verify.Oracle.MemoryMap;
 
 /// <summary>
-/// The oracle's own region tree (semantics.md 2.1): regions by name and a flat list of placements, each stamped with
+/// The oracle's own region tree (docs/semantics.md 2.1): regions by name and a flat list of placements, each stamped with
 /// the order it was made in, edited the way QEMU's memory API describes the edits and nothing more. The render
 /// oracle paints this tree, never the model's <see cref="RegionTree"/>, so a model edit that goes wrong (a move
 /// that keeps its old stamp, an update that loses a flag) shows as a difference instead of being painted too.

@@ -3,7 +3,7 @@ using Verify.MemoryMap.Regions;
 namespace Verify.Oracle.MemoryMap;
 
 /// <summary>
-/// The oracle for render (FV-01, semantics.md 2.1): what one address shows, decided from the rules alone, one address
+/// The oracle for render (FV-01, docs/semantics.md 2.1): what one address shows, decided from the rules alone, one address
 /// at a time, on the oracle's own <see cref="PlainRegionTree"/>. Children are tried highest priority first and,
 /// among equal priorities, the most recently placed first; the first child that shows something at the address
 /// wins; a terminal region shows itself where no child did; a disabled region shows nothing; an alias shows its

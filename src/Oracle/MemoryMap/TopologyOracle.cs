@@ -3,7 +3,7 @@ using Verify.MemoryMap.Flat;
 namespace Verify.Oracle.MemoryMap;
 
 /// <summary>
-/// The topology diff by definition (set semantics, SEMANTICS.md 2.3): an old range is deleted when no new range
+/// The topology diff by definition (set semantics, docs/semantics.md 2.3): an old range is deleted when no new range
 /// is equal to it, kept (nop) when one is; a new range is added when no old range is equal to it. Dirty-mask
 /// changes of kept ranges are log starts (bits gained) and log stops (bits lost).
 /// </summary>

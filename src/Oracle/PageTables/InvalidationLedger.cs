@@ -3,7 +3,7 @@ using Verify.IommuModel.PageTables;
 namespace Verify.Oracle.PageTables;
 
 /// <summary>
-/// The invalidation cost model of SEMANTICS.md 4.5 written out: removed pieces gather into one range
+/// The invalidation cost model of docs/semantics.md 4.5 written out: removed pieces gather into one range
 /// at one granule; a piece at another granule or past a gap closes the gather (a forced sync); a sync
 /// closes it too. Each closed gather costs, strict: per-leaf one command per granule, range one
 /// command, whole-domain one command once per-leaf would reach the threshold; lazy: nothing until the

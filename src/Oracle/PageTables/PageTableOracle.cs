@@ -1,6 +1,6 @@
-using Verify.MemoryMap;
 using Verify.IommuModel;
 using Verify.IommuModel.PageTables;
+using Verify.MemoryMap;
 
 namespace Verify.Oracle.PageTables;
 
@@ -32,7 +32,7 @@ public readonly record struct RemovedPiece(ulong Iova, ulong Size, ulong Granule
 public sealed record OracleUnmap(ulong Returned, IReadOnlyList<RemovedPiece> Removed);
 
 /// <summary>
-/// The page-table reference, written from SEMANTICS.md 4.2-4.4 with no table pages at all: the state
+/// The page-table reference, written from docs/semantics.md 4.2-4.4 with no table pages at all: the state
 /// is the set of live leaves (each an aligned block of one page size), so a translation is "the leaf
 /// whose aligned block of its own size holds the page". Map installs the brute-force page list one
 /// page at a time against that set, unmap applies the split policy leaf by leaf. Slow on purpose;
@@ -157,7 +157,7 @@ public sealed class PageTableOracle
         return tables.Count + 1;
     }
 
-    /// <summary>Applies a map as SEMANTICS.md 4.3 says, page by page over <see cref="BestPages"/>.</summary>
+    /// <summary>Applies a map as docs/semantics.md 4.3 says, page by page over <see cref="BestPages"/>.</summary>
     /// <param name="iova">First IOVA.</param>
     /// <param name="pa">First physical address.</param>
     /// <param name="size">Bytes.</param>
@@ -228,7 +228,7 @@ public sealed class PageTableOracle
         return new MapResult(Errno.None, size);
     }
 
-    /// <summary>Applies an unmap as SEMANTICS.md 4.4 says: from the start, whole leaves go; a partial leaf
+    /// <summary>Applies an unmap as docs/semantics.md 4.4 says: from the start, whole leaves go; a partial leaf
     /// is split, refused or removed whole per policy; a hole stops it.</summary>
     /// <param name="iova">First IOVA.</param>
     /// <param name="size">Bytes asked.</param>

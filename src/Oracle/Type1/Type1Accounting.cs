@@ -4,7 +4,7 @@ using Verify.Oracle.Host;
 namespace Verify.Oracle.Type1;
 
 /// <summary>
-/// The accounting rule of semantics.md 5.3-5.4 for one process: the pinned memory is the non-reserved memory behind
+/// The accounting rule of docs/semantics.md 5.3-5.4 for one process: the pinned memory is the non-reserved memory behind
 /// the live mappings of its containers that have an IOMMU domain, plus every page an mdev pinned; per-mapping
 /// accounting charges each mapping's memory (and, without a domain, each external pin) again, shared accounting
 /// charges each page once.

@@ -1,14 +1,14 @@
 using Verify.IommuModel.Host;
 using Verify.IommuModel.Type1;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.Oracle.Dma;
 using Verify.Oracle.Host;
+using Verify.Vfio;
 
 namespace Verify.Oracle.Type1;
 
 /// <summary>
-/// What the kernel answers a listener's MAP_DMA or UNMAP_DMA (semantics.md 5.1-5.3), in the kernel's order: flags,
+/// What the kernel answers a listener's MAP_DMA or UNMAP_DMA (docs/semantics.md 5.1-5.3), in the kernel's order: flags,
 /// alignment, wrap; overlap and slots (the list-scan <see cref="Type1Ledger"/>); the valid IOVA range; the memlock
 /// limit and the host memory behind the range (resolved from the process's declared memory). UNMAP checks alignment
 /// first and follows v1's rule under v1.

@@ -7,7 +7,7 @@ using Verify.Vfio;
 namespace Verify.Oracle.Type1;
 
 /// <summary>
-/// VFIO type1 as SEMANTICS.md 5.1-5.4 states it, page by page: a plain list of mappings, each holding the
+/// VFIO type1 as docs/semantics.md 5.1-5.4 states it, page by page: a plain list of mappings, each holding the
 /// physical page behind every one of its pages; a dictionary of pin counts keyed by physical page; a dictionary
 /// of external pins keyed by IOVA page (pfn + references); the registered devices with what each holds; the
 /// charge recounted from scratch. UNMAP transcribes the kernel's loop literally: start again after every round
@@ -242,7 +242,7 @@ public sealed class Type1Oracle
         return Type1Result.Ok(size);
     }
 
-    /// <summary>UNMAP_DMA as SEMANTICS.md 5.2 and 5.4 state it.</summary>
+    /// <summary>UNMAP_DMA as docs/semantics.md 5.2 and 5.4 state it.</summary>
     /// <param name="flags">Flags.</param>
     /// <param name="iova">IOVA.</param>
     /// <param name="size">Bytes.</param>
@@ -284,7 +284,7 @@ public sealed class Type1Oracle
         UInt128 total = 0;
         ulong? last = null;
         int retries = 0;
-        again:
+    again:
         if (_options.Version == Type1Version.V2 && !all)
         {
             // No bisect, checked before anything is removed.
@@ -386,7 +386,7 @@ public sealed class Type1Oracle
         return Errno.None;
     }
 
-    /// <summary><c>vfio_pin_pages</c>, SEMANTICS.md 5.4, page by page.</summary>
+    /// <summary><c>vfio_pin_pages</c>, docs/semantics.md 5.4, page by page.</summary>
     /// <param name="device">The pinning device.</param>
     /// <param name="iova">First page.</param>
     /// <param name="npage">Pages.</param>

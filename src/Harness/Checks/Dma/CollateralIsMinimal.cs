@@ -1,10 +1,10 @@
 using Verify.Harness.Core;
-using Verify.Vfio;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-04 (semantics.md 3): a coalescing plan reports what executing it costs (collateral, largest window,
+/// <summary>DL-04 (docs/semantics.md 3): a coalescing plan reports what executing it costs (collateral, largest window,
 /// peak and final live mappings, as the oracle measures them), a split-capable backend never pays collateral, and under
 /// type1 the collateral is the least the container's history forces (brute force, for histories of at most 14
 /// mappings).</summary>

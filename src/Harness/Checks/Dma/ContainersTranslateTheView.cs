@@ -4,7 +4,7 @@ using Verify.IommuModel.Type1;
 namespace Verify.Harness.Checks.Dma;
 
 /// <summary>
-/// DL-01 (semantics.md 2.4, 3): after every transaction, hotplug and unplug, each container a listener drives
+/// DL-01 (docs/semantics.md 2.4, 3): after every transaction, hotplug and unplug, each container a listener drives
 /// translates exactly the DMA-visible pages of the view (a plan refused for the entry limit keeps the old mappings,
 /// DL-07's business). For a type1 container with domains the host side agrees too: each mapping's first and last page
 /// walk in every domain to the host page the process's memory puts there, with the mapping's rights, and that page is

@@ -1,10 +1,10 @@
 using Verify.Harness.Hosts;
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.Oracle.Dma;
 using Verify.Oracle.Host;
 using Verify.Oracle.Type1;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.Dma;
 
@@ -12,7 +12,7 @@ namespace Verify.Harness.Checks.Dma;
 /// result against the kernel's rules.</summary>
 internal static class DmaProbes
 {
-    /// <summary>The container translates exactly the DMA-visible pages of the view (semantics.md 2.4), checked at both
+    /// <summary>The container translates exactly the DMA-visible pages of the view (docs/semantics.md 2.4), checked at both
     /// ends of every cell the view's ranges (and their host-page-rounded interiors) and the container's mappings cut the
     /// space into: translation is linear inside each cell.</summary>
     public static void ExpectTranslates(CheckContext context, ContainerState c, FlatView view, DmaOptions options, string where)

@@ -1,9 +1,9 @@
-using Verify.Vfio;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-07 (semantics.md 3, 5.1): a coalescing container never holds more live mappings than its entry limit; a
+/// <summary>DL-07 (docs/semantics.md 3, 5.1): a coalescing container never holds more live mappings than its entry limit; a
 /// plan says it exceeds the limit exactly when executing it would, and a plan that does is reported and not applied
 /// (the container keeps its mappings and gets no ioctl).</summary>
 public sealed class EntryLimitHolds() : ScenarioCheck("DL-07")

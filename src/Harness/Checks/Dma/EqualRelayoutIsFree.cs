@@ -1,11 +1,11 @@
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
 using Verify.Oracle.Dma;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-03 (semantics.md 3): a transaction that keeps the DMA-visible translation of every page (A + B -> A',
+/// <summary>DL-03 (docs/semantics.md 3): a transaction that keeps the DMA-visible translation of every page (A + B -> A',
 /// any functionally equal re-layout) sends no ioctl at all to a coalescing listener's containers.</summary>
 public sealed class EqualRelayoutIsFree() : ScenarioCheck("DL-03")
 {

@@ -2,7 +2,7 @@ using Verify.Harness.Implementations;
 
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-02 (semantics.md 3, 5.1-5.2): every ioctl a container received gives what the kernel's rules give from
+/// <summary>DL-02 (docs/semantics.md 3, 5.1-5.2): every ioctl a container received gives what the kernel's rules give from
 /// the mappings it held (no overlapping MAP, no bisecting UNMAP under type1 v2, the valid IOVA range, the memlock
 /// limit), and every ioctl a planning listener issued succeeded unless the host refused it.</summary>
 public sealed class EveryIoctlIsLegal() : ScenarioCheck("DL-02")

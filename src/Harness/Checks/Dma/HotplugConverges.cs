@@ -1,6 +1,6 @@
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-05 (semantics.md 3): a container hot-plugged into a populated view converges right after its replay (a
+/// <summary>DL-05 (docs/semantics.md 3): a container hot-plugged into a populated view converges right after its replay (a
 /// replay refused for the entry limit maps nothing at all), and every later ioctl it gets stays legal and leaves it
 /// translating the view, whatever its history is against the older containers'.</summary>
 public sealed class HotplugConverges() : ScenarioCheck("DL-05")

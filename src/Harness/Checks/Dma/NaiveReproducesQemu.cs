@@ -1,11 +1,11 @@
 using Verify.MemoryMap;
-using Verify.Vfio;
 using Verify.Oracle.Dma;
 using Verify.Oracle.MemoryMap;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.Dma;
 
-/// <summary>DL-06 (semantics.md 2.4): QEMU's vfio listener issues one UNMAP per deleted DMA section, then one MAP per
+/// <summary>DL-06 (docs/semantics.md 2.4): QEMU's vfio listener issues one UNMAP per deleted DMA section, then one MAP per
 /// added one, in address order (a 2^64 section is unmapped with unmap-all, or two halves without it): del A, del B,
 /// add A' gives UNMAP A, UNMAP B, MAP A'.</summary>
 public sealed class NaiveReproducesQemu() : ScenarioCheck("DL-06")

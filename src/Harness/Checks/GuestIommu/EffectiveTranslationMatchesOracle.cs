@@ -1,11 +1,11 @@
 using Verify.IommuModel.GuestIommu;
-using Verify.Vfio;
 using Verify.MemoryMap.Topology;
+using Verify.Vfio;
 
 namespace Verify.Harness.Checks.GuestIommu;
 
 /// <summary>
-/// VI-01 (semantics.md 7, 2.4, 5.3): after every step of a running guest, every device's effective translation (the
+/// VI-01 (docs/semantics.md 7, 2.4, 5.3): after every step of a running guest, every device's effective translation (the
 /// guest IOMMU if on, then the view, then host memory) and its IOMMU domain's page walk equal the oracle at both edges
 /// of every cell; every ioctl succeeded (an ENOMEM the memlock limit explains ends the guest, as QEMU aborts);
 /// external pins and <c>locked_vm</c> are the oracle's; a redundant invalidation issues no ioctl; every guest request
@@ -71,7 +71,7 @@ public sealed class EffectiveTranslationMatchesOracle() : ScenarioCheck("VI-01")
             "device joins a populated domain");
     }
 
-    // Shadow sync (semantics.md 7): identical leaves are skipped, so an invalidation never unmaps a mapping the container
+    // Shadow sync (docs/semantics.md 7): identical leaves are skipped, so an invalidation never unmaps a mapping the container
     // holds again, unchanged, once the sync is done.
     private static void ExpectSyncUnmapsOnlyWhatChanged(CheckContext context, Hosts.GuestIommuRig rig, IReadOnlyDictionary<string, Hosts.DeviceSnapshot> before)
     {

@@ -3,9 +3,9 @@ using Verify.Oracle.Lifecycle;
 
 namespace Verify.Harness.Checks.GuestIommu;
 
-/// <summary>VI-03 (semantics.md 7): every <c>lifecycle</c> trigger fired is one the table permits in the state it fires
+/// <summary>VI-03 (docs/semantics.md 7): every <c>lifecycle</c> trigger fired is one the table permits in the state it fires
 /// from, and in the states before and after it every trigger is handled (no gap, no exception), by a row for that pair
-/// whose guard holds, and leads where the oracle's plain decision of semantics.md 7 leads (or is refused exactly when
+/// whose guard holds, and leads where the oracle's plain decision of docs/semantics.md 7 leads (or is refused exactly when
 /// the oracle refuses it).</summary>
 public sealed class LifecycleMatchesOracle() : ScenarioCheck("VI-03")
 {

@@ -1,6 +1,6 @@
 namespace Verify.Harness.Checks.GuestIommu;
 
-/// <summary>VI-04 (semantics.md 5.3): while the guest runs, the vIOMMU process's <c>locked_vm</c> is the oracle's charge
+/// <summary>VI-04 (docs/semantics.md 5.3): while the guest runs, the vIOMMU process's <c>locked_vm</c> is the oracle's charge
 /// for what its devices reach: with every device on system memory (remapping off, or passthrough), N devices charge N x
 /// the DMA-visible RAM per container and 1 x shared.</summary>
 public sealed class PassthroughAccounting() : ScenarioCheck("VI-04")

@@ -5,7 +5,7 @@ using Verify.Oracle.MemoryMap;
 namespace Verify.Harness.Checks.MemoryMap;
 
 /// <summary>
-/// FV-01 (semantics.md 2.1-2.2): after every commit the rendered view is a valid, simplified FlatView, and at every
+/// FV-01 (docs/semantics.md 2.1-2.2): after every commit the rendered view is a valid, simplified FlatView, and at every
 /// boundary of the oracle's painting and of the render, both the unsimplified and the simplified view show what the
 /// oracle paints on its own tree (edited by the same steps apart from the model's).
 /// </summary>

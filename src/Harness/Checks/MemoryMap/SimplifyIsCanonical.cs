@@ -3,7 +3,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.MemoryMap;
 
-/// <summary>FV-04 (semantics.md 2.2): simplify gives what the oracle's repeated merging gives, is idempotent, leaves no
+/// <summary>FV-04 (docs/semantics.md 2.2): simplify gives what the oracle's repeated merging gives, is idempotent, leaves no
 /// neighbours the oracle's <c>can_merge</c> would merge, and never grows the range count.</summary>
 public sealed class SimplifyIsCanonical() : ScenarioCheck("FV-04")
 {

@@ -1,6 +1,6 @@
 namespace Verify.Harness.Checks.MemoryMap;
 
-/// <summary>FV-03 (semantics.md 2.2): simplify keeps the address -> (region, offset, attributes) function, probed at
+/// <summary>FV-03 (docs/semantics.md 2.2): simplify keeps the address -> (region, offset, attributes) function, probed at
 /// every range edge of the view before and after, and never grows the range count.</summary>
 public sealed class SimplifyPreservesTranslation() : ScenarioCheck("FV-03")
 {

@@ -2,7 +2,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.MemoryMap;
 
-/// <summary>FV-02 (semantics.md 2.2): a <c>view</c> step's ranges are accepted exactly when the oracle calls them a
+/// <summary>FV-02 (docs/semantics.md 2.2): a <c>view</c> step's ranges are accepted exactly when the oracle calls them a
 /// valid FlatView (sorted, disjoint, non-empty, inside 2^64); an accepted view holds them as given, and a refusal names
 /// an offending range by its bracket form.</summary>
 public sealed class ViewIsValidated() : ScenarioCheck("FV-02")

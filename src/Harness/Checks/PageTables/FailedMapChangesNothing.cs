@@ -5,7 +5,7 @@ using Verify.Oracle.PageTables;
 
 namespace Verify.Harness.Checks.PageTables;
 
-/// <summary>PT-03 (semantics.md 4.3): a map is all-or-nothing. Judged from the table's own leaves before the map (so a
+/// <summary>PT-03 (docs/semantics.md 4.3): a map is all-or-nothing. Judged from the table's own leaves before the map (so a
 /// table with a table-page budget is judged too): a map that succeeds is one the definition allows and leaves the
 /// definition's leaves; one that fails fails with the definition's errno (or ENOMEM against a budget) and changes no
 /// leaf, no table page and nothing awaiting a sync.</summary>

@@ -3,7 +3,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Checks.PageTables;
 
-/// <summary>PT-08 (semantics.md 4.5): after every map, unmap, sync and flush the table has sent exactly as many
+/// <summary>PT-08 (docs/semantics.md 4.5): after every map, unmap, sync and flush the table has sent exactly as many
 /// invalidation commands as the cost model says for its mode (per leaf, range, whole domain above a threshold), and the
 /// ranged ones cover exactly the removed leaves at their granules.</summary>
 public sealed class InvalidationCommandsMatchCostModel() : ScenarioCheck("PT-08")

@@ -4,7 +4,7 @@ using Verify.IommuModel.PageTables;
 namespace Verify.Harness.Checks.PageTables;
 
 /// <summary>
-/// PT-05 (semantics.md 4.5): once an unmap is synced (strict: the sync with nothing left in the gather; lazy: the queue
+/// PT-05 (docs/semantics.md 4.5): once an unmap is synced (strict: the sync with nothing left in the gather; lazy: the queue
 /// flush) no IOTLB entry translates a page differently from the oracle, the over-unmapped tail of a large leaf
 /// included; what a device gets on a hit (the cached page plus the offset in it, probed at both ends of the page) is the
 /// oracle's; and no cached walk points at a table page that is no longer linked there.

@@ -4,7 +4,7 @@ using Verify.Oracle.PageTables;
 
 namespace Verify.Harness.Checks.PageTables;
 
-/// <summary>PT-02 (semantics.md 4.2): <c>iommu_pgsize</c>'s choice (largest size both addresses are aligned to that fits,
+/// <summary>PT-02 (docs/semantics.md 4.2): <c>iommu_pgsize</c>'s choice (largest size both addresses are aligned to that fits,
 /// runs stopping at the next larger boundary) equals a brute-force search for the fewest pages, for every aligned map and
 /// (iova alignment only) unmap; and a map into an empty range leaves exactly those pages as leaves.</summary>
 public sealed class PageSizeChoiceIsMaximal() : ScenarioCheck("PT-02")

@@ -4,7 +4,7 @@ using Verify.IommuModel.PageTables;
 namespace Verify.Harness.Checks.PageTables;
 
 /// <summary>
-/// PT-07 (semantics.md 4.5): a table holds exactly the table pages its leaves need (an empty one is freed, a needed
+/// PT-07 (docs/semantics.md 4.5): a table holds exactly the table pages its leaves need (an empty one is freed, a needed
 /// one never lost); a table page freed by an unmap is not written again before the sync that releases it (lazy: the
 /// queue flush); once synced only the pages of a gather not yet synced still wait; and no more table pages are ever
 /// allocated than were in use at the peak (memory stays bounded).

@@ -3,7 +3,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Checks.PageTables;
 
-/// <summary>PT-01 (semantics.md 4.3-4.4): every map and unmap returns what the page-by-page oracle returns, and
+/// <summary>PT-01 (docs/semantics.md 4.3-4.4): every map and unmap returns what the page-by-page oracle returns, and
 /// afterwards the table holds the oracle's leaves and walks every page (probed at each leaf's ends and last page, so the
 /// offset inside a leaf counts) to the oracle's translation.</summary>
 public sealed class TranslationMatchesOracle() : ScenarioCheck("PT-01")

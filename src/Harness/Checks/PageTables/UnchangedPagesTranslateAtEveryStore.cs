@@ -5,7 +5,7 @@ using Verify.Oracle.PageTables;
 namespace Verify.Harness.Checks.PageTables;
 
 /// <summary>
-/// PT-06 (semantics.md 4.5, atomicity): at every single PTE store of a map or unmap, every page whose translation is
+/// PT-06 (docs/semantics.md 4.5, atomicity): at every single PTE store of a map or unmap, every page whose translation is
 /// the same before and after the whole call (by the definition) still translates to it, or the model reports the
 /// window (its <see cref="IoPageTable.LastCallWindows"/>). A store is judged where it can change something: its
 /// span's leaf boundaries before and after, and the leaves under a table it links.

@@ -3,7 +3,7 @@ using Verify.IommuModel.PageTables;
 
 namespace Verify.Harness.Checks.PageTables;
 
-/// <summary>PT-04 (semantics.md 4.4): an unmap returns what the table's split policy prescribes for the leaf it starts
+/// <summary>PT-04 (docs/semantics.md 4.4): an unmap returns what the table's split policy prescribes for the leaf it starts
 /// in (Split: the bytes asked, the leaf cut around them; Refuse: 0 for a partial leaf; WholeLeaf: the whole leaf),
 /// for every partial-leaf case: at the start, the end, or the middle of a leaf.</summary>
 public sealed class UnmapReturnsWhatPolicyPrescribes() : ScenarioCheck("PT-04")

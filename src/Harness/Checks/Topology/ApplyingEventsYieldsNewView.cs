@@ -6,7 +6,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.Topology;
 
-/// <summary>TD-04 (semantics.md 2.3): applying the events to the old view (a delete removes its range, a nop keeps an
+/// <summary>TD-04 (docs/semantics.md 2.3): applying the events to the old view (a delete removes its range, a nop keeps an
 /// equal one, an add inserts) gives the new view.</summary>
 public sealed class ApplyingEventsYieldsNewView() : TransitionCheck("TD-04")
 {

@@ -5,7 +5,7 @@ using Verify.MemoryMap.Topology;
 
 namespace Verify.Harness.Checks.Topology;
 
-/// <summary>TD-03 (semantics.md 2.3): every delete precedes every add and nop, each pass in ascending address order;
+/// <summary>TD-03 (docs/semantics.md 2.3): every delete precedes every add and nop, each pass in ascending address order;
 /// through a topology with two listeners, begin and commit bracket the transaction and deletes reach the
 /// higher-priority listener first.</summary>
 public sealed class DeletesPrecedeAdds() : TransitionCheck("TD-03")

@@ -6,7 +6,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.Topology;
 
-/// <summary>TD-01 (semantics.md 2.3): every old range is nop'd or deleted exactly once and every new range nop'd or
+/// <summary>TD-01 (docs/semantics.md 2.3): every old range is nop'd or deleted exactly once and every new range nop'd or
 /// added exactly once, as the oracle's diff says.</summary>
 public sealed class EveryRangeOnce() : TransitionCheck("TD-01")
 {

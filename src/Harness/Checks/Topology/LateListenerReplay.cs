@@ -3,7 +3,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.Topology;
 
-/// <summary>TD-05 (semantics.md 2.3): a listener registered late is replayed begin, one add per range of the current
+/// <summary>TD-05 (docs/semantics.md 2.3): a listener registered late is replayed begin, one add per range of the current
 /// view (the oracle's diff from the empty view), commit; and the implementation's replay equals its diff from the
 /// empty view.</summary>
 public sealed class LateListenerReplay() : ScenarioCheck("TD-05")

@@ -6,7 +6,7 @@ using Verify.Oracle.MemoryMap;
 
 namespace Verify.Harness.Checks.Topology;
 
-/// <summary>TD-02 (semantics.md 2.3): the nops are exactly the pairs the oracle calls equal, each followed by
+/// <summary>TD-02 (docs/semantics.md 2.3): the nops are exactly the pairs the oracle calls equal, each followed by
 /// <c>log_start</c> when the dirty mask gained bits and <c>log_stop</c> when it lost some; the transaction undone is
 /// judged too, since generated transactions turn dirty logging off too rarely for a lost <c>log_stop</c> to show.</summary>
 public sealed class NopsAreEqualPairs() : TransitionCheck("TD-02")

@@ -1,6 +1,6 @@
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-05 (semantics.md 5.2-5.3): closing a container leaves it no mapping, no leaf and no IOTLB entry in any
+/// <summary>T1-05 (docs/semantics.md 5.2-5.3): closing a container leaves it no mapping, no leaf and no IOTLB entry in any
 /// domain; when it was its process's only container, the process has nothing pinned and nothing charged; an oracle
 /// following it keeps no charge either.</summary>
 public sealed class CloseReturnsEveryPinAndCharge() : ScenarioCheck("T1-05")

@@ -2,7 +2,7 @@ using Verify.Harness.Hosts;
 
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-02 (semantics.md 5.1-5.4): a direct type1 call or a migration that fails (an errno, not the kernel BUG)
+/// <summary>T1-02 (docs/semantics.md 5.1-5.4): a direct type1 call or a migration that fails (an errno, not the kernel BUG)
 /// changes nothing observable: mappings, pins, charge, external pins, host memory, every domain's leaves.</summary>
 public sealed class FailedCallChangesNothing() : ScenarioCheck("T1-02")
 {

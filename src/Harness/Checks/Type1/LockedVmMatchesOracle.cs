@@ -6,7 +6,7 @@ using Verify.Oracle.Type1;
 namespace Verify.Harness.Checks.Type1;
 
 /// <summary>
-/// T1-03 (semantics.md 5.3-5.4): after every step, each process's pinned memory is exactly the non-reserved memory
+/// T1-03 (docs/semantics.md 5.3-5.4): after every step, each process's pinned memory is exactly the non-reserved memory
 /// behind the live mappings of its containers that have a domain and behind every external pin, and its
 /// <c>locked_vm</c> is their total (per-mapping) or that memory counted once (shared), reserved pfns free and mdev pins
 /// charged only without a domain; a container an oracle follows has the oracle's charge and pin counts page by page.

@@ -2,7 +2,7 @@ using Verify.IommuModel.Type1;
 
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-06 (semantics.md 5.4): after every call an oracle follows, the container's external pin table (pages,
+/// <summary>T1-06 (docs/semantics.md 5.4): after every call an oracle follows, the container's external pin table (pages,
 /// pfns, reference counts), the number of device callbacks so far, whether the kernel BUG happened, and the pin count
 /// of every page are the oracle's: the first pin pins, later pins take a reference, the last unpin unpins, an UNMAP
 /// over pins calls the devices back and retries, and the 11th retry is fatal.</summary>
@@ -52,7 +52,7 @@ public sealed class MdevPinsReferenceAndUnmapRetries() : ScenarioCheck("T1-06")
 
     private static string Listed(IReadOnlyList<Type1ExternalPin> pins) => pins.Count == 0 ? "none" : string.Join(", ", pins);
 
-    /// <summary>Which rule of semantics.md 5.4 a pin, unpin or unmap exercised.</summary>
+    /// <summary>Which rule of docs/semantics.md 5.4 a pin, unpin or unmap exercised.</summary>
     private static string PinStory(Scenarios.ScenarioStep step, Type1Result? result, IReadOnlyList<Type1ExternalPin> before, IReadOnlyList<Type1ExternalPin> after, int rounds, bool noDomain)
     {
         static int CountAt(IReadOnlyList<Type1ExternalPin> table, ulong iova) => table.FirstOrDefault(p => p.Iova == iova).Count;

@@ -2,7 +2,7 @@ using Verify.IommuModel.Type1;
 
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-04 (semantics.md 5.2): a page is unpinned only after every domain unmapped it and synced its IOTLB, and
+/// <summary>T1-04 (docs/semantics.md 5.2): a page is unpinned only after every domain unmapped it and synced its IOTLB, and
 /// after every step no leaf, IOTLB entry or external pin reaches a page that is not pinned or reserved.</summary>
 public sealed class NeverUnpinnedWhileReachable() : ScenarioCheck("T1-04")
 {

@@ -1,6 +1,6 @@
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-07 (semantics.md 5.3): the host never migrates a pinned page, and after every step no domain leaf,
+/// <summary>T1-07 (docs/semantics.md 5.3): the host never migrates a pinned page, and after every step no domain leaf,
 /// IOTLB entry or external pin reaches a page that is unpinned or was migrated away.</summary>
 public sealed class NoPinnedPageMigrates() : ScenarioCheck("T1-07")
 {

@@ -2,7 +2,7 @@ using Verify.Harness.Hosts;
 
 namespace Verify.Harness.Checks.Type1;
 
-/// <summary>T1-01 (semantics.md 5.1-5.2, 5.4): every direct call to a type1 container an oracle follows (MAP_DMA,
+/// <summary>T1-01 (docs/semantics.md 5.1-5.2, 5.4): every direct call to a type1 container an oracle follows (MAP_DMA,
 /// UNMAP_DMA, pin, unpin, device registration, migration) returns what the oracle returns (errno, size, pfns, kernel
 /// BUG), and afterwards the container holds the oracle's mappings, and every domain translates each page of them (and
 /// the page after each) as the oracle does.</summary>

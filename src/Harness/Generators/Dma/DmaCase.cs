@@ -2,8 +2,8 @@ using System.Collections.Immutable;
 using System.Text;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Layouts;
-using Verify.Vfio;
 using Verify.MemoryMap.Regions;
+using Verify.Vfio;
 
 namespace Verify.Harness.Generators.Dma;
 

@@ -5,8 +5,8 @@ using FsCheck.Fluent;
 using Verify.Harness.Generators.MemoryMap;
 using Verify.Harness.Scenarios;
 using Verify.IommuModel.PageTables;
-using Verify.Vfio;
 using Verify.MemoryMap.Flat;
+using Verify.Vfio;
 
 namespace Verify.Harness.Generators.Dma;
 

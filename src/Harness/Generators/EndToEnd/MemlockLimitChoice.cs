@@ -1,6 +1,6 @@
 namespace Verify.Harness.Generators.EndToEnd;
 
-/// <summary>The RLIMIT_MEMLOCK a case's QEMU process runs under (SEMANTICS.md 5.3).</summary>
+/// <summary>The RLIMIT_MEMLOCK a case's QEMU process runs under (docs/semantics.md 5.3).</summary>
 public enum MemlockLimitChoice
 {
     /// <summary>No limit (or CAP_IPC_LOCK).</summary>

@@ -7,7 +7,7 @@ using Verify.IommuModel.Host;
 namespace Verify.Harness.Generators.GuestIommu;
 
 /// <summary>
-/// Generators for the guest IOMMU properties, aimed at SEMANTICS.md 7's edges: guest mappings that fill VT-d 2 MiB
+/// Generators for the guest IOMMU properties, aimed at docs/semantics.md 7's edges: guest mappings that fill VT-d 2 MiB
 /// leaves (and unmaps that cut into them), the last pages below the 48-bit address width, the pages just below the
 /// interrupt window's surroundings, guest physical targets that are not RAM (vfio refuses them), and unmaps that split a
 /// virtio-iommu interval. Guest physical targets otherwise lie in the pc machine's low RAM above 1 MiB, which no case

@@ -9,7 +9,7 @@ namespace Verify.Harness.Generators.MemoryMap;
 
 /// <summary>
 /// Generators (with shrinkers) for region trees, transactions and flat views, biased toward the edges of
-/// SEMANTICS.md 1-2: windows at the top of the space (ranges ending at 2^64), whole-space regions, large
+/// docs/semantics.md 1-2: windows at the top of the space (ranges ending at 2^64), whole-space regions, large
 /// units that straddle superpage boundaries, priority ties, aliases with offsets, and neighbours that merge
 /// or almost merge.
 /// </summary>

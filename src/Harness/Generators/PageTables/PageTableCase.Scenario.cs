@@ -28,7 +28,7 @@ public sealed partial record PageTableCase
         {
             string table = TableName(variant);
             steps.Add(new Scenarios.PageTableStep(table, variant));
-                        bool unsynced = false, flushed = false;
+            bool unsynced = false, flushed = false;
             foreach (var op in Ops)
             {
                 switch (op)

@@ -1,8 +1,8 @@
-using Verify.MemoryMap;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Verify.IommuModel.PageTables;
+using Verify.MemoryMap;
 
 namespace Verify.Harness.Generators.PageTables;
 

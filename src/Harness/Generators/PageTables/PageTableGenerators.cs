@@ -1,13 +1,13 @@
-using Verify.MemoryMap;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using Verify.IommuModel.PageTables;
+using Verify.MemoryMap;
 
 namespace Verify.Harness.Generators.PageTables;
 
 /// <summary>
-/// Page-table scenarios aimed at the edges of SEMANTICS.md 4: superpage-aligned and just-misaligned
+/// Page-table scenarios aimed at the edges of docs/semantics.md 4: superpage-aligned and just-misaligned
 /// addresses, runs crossing larger-page boundaries, partial-leaf unmaps at the start, middle and end
 /// of a leaf, holes, the top of the 48/57-bit width, 16K and 64K granules. Every operation stays in
 /// a window of four largest pages so a case touches few leaves; physical addresses usually share
@@ -298,10 +298,12 @@ public static class PageTableGenerators
         var end = from m in target from k in Gen.Choose(1, 3) select new UnmapOp(m.Iova + m.Size - Math.Min(m.Size, (ulong)k * g), Math.Min(m.Size, (ulong)k * g));
         var alignedMiddle = target.Select(m => new UnmapOp((m.Iova + middle - 1) / middle * middle, middle));
         var overshoot = target.Select(m => new UnmapOp(m.Iova, m.Size + middle));
-        var misaligned = from m in target from half in Gen.Elements(true, false)
+        var misaligned = from m in target
+                         from half in Gen.Elements(true, false)
                          select half ? new UnmapOp(m.Iova + (g / 2), g) : new UnmapOp(m.Iova, g + (g / 2));
         var top = Gen.Constant(new UnmapOp(format.AddressLimit - g, g));
-        var union = from a in target from b in target
+        var union = from a in target
+                    from b in target
                     let first = Math.Min(a.Iova, b.Iova)
                     let last = UInt128.Max(a.End, b.End)
                     select new UnmapOp(first, (ulong)UInt128.Min(last - first, format.AddressLimit - first));

@@ -1,10 +1,10 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using Verify.Harness.Scenarios;
 using Verify.IommuModel.Host;
 using Verify.IommuModel.PageTables;
 using Verify.IommuModel.Type1;
-using Verify.Harness.Scenarios;
 using Verify.Vfio;
 
 namespace Verify.Harness.Generators.Type1;

@@ -9,7 +9,7 @@ using Verify.MemoryMap;
 namespace Verify.Harness.Generators.Type1;
 
 /// <summary>
-/// Type1 scenarios aimed at the edges of SEMANTICS.md 5.1-5.3: a MAP that overlaps an earlier one by one
+/// Type1 scenarios aimed at the edges of docs/semantics.md 5.1-5.3: a MAP that overlaps an earlier one by one
 /// page at either end or touches it, an UNMAP that bisects at either end or covers holes, wraps at 2^64,
 /// the last page of the space, the entry limit, an RLIMIT_MEMLOCK reached exactly, a vaddr in a hole, in a
 /// BAR (reserved pfns) or aliasing RAM mapped elsewhere, invalid flags and alignment; and of 5.4: devices with
