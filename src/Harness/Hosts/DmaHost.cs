@@ -330,17 +330,21 @@ public sealed class DmaHost
             var effect = new ContainerEffect(c.Name, calls, 0);
             if (calls > 0)
             {
-                // Cut at both host page sizes the listeners support: a section's mapped interior ends at either rounding.
-                var cuts = transaction is { } t
-                    ? new[] { 0x1000UL, 0x1_0000UL }.SelectMany(p => CollateralOracle.Boundaries(t.Old, p).Concat(CollateralOracle.Boundaries(t.New, p))).ToList()
-                    : [];
                 var operations = c.Backend.Calls.Skip(before.Calls).Select(x => x.Operation).ToList();
-                var measured = CollateralOracle.Measure(before.Mappings, operations,
-                    a => DmaVisibilityOracle.Lookup(before.Mappings, a), a => DmaVisibilityOracle.Lookup(c.Backend.Mappings, a), c.Backend.Traits, cuts);
-                effect = effect with { Collateral = measured.CollateralBytes, Measured = measured, Cuts = cuts };
+                var backend = c.Backend;
+                effect = new ContainerEffect(c.Name, calls, () =>
+                {
+                    // Cut at both host page sizes the listeners support: a section's mapped interior ends at either rounding.
+                    IReadOnlyList<UInt128> cuts = transaction is { } t
+                        ? new[] { 0x1000UL, 0x1_0000UL }.SelectMany(p => CollateralOracle.Boundaries(t.Old, p).Concat(CollateralOracle.Boundaries(t.New, p))).ToList()
+                        : [];
+                    var measured = CollateralOracle.Measure(before.Mappings, operations,
+                        a => DmaVisibilityOracle.Lookup(before.Mappings, a), a => DmaVisibilityOracle.Lookup(backend.Mappings, a), backend.Traits, cuts);
+                    return (measured, cuts);
+                });
                 if (_log.Describing)
                 {
-                    _log.Say($"{c.Name}: {calls} ioctl(s), collateral {ScenarioNumbers.Format(measured.CollateralBytes)} bytes");
+                    _log.Say($"{c.Name}: {calls} ioctl(s), collateral {ScenarioNumbers.Format(effect.Collateral)} bytes");
                     foreach (var call in c.Backend.Calls.Skip(before.Calls))
                     {
                         _log.Say($"  {call}");
@@ -485,17 +489,49 @@ public sealed record ContainerBefore(IReadOnlyList<DmaMapping> Mappings, int Cal
     public static ContainerBefore Empty { get; } = new([], 0, 0);
 }
 
-/// <summary>What one step did to one container.</summary>
-/// <param name="Name">The container.</param>
-/// <param name="Ioctls">Calls it received.</param>
-/// <param name="Collateral">Bytes whose translation was the same before and after but were unmapped in between.</param>
-public sealed record ContainerEffect(string Name, int Ioctls, UInt128 Collateral)
+/// <summary>What one step did to one container. The collateral is measured by the oracle on first use: only the
+/// checks and expectations that judge collateral pay for it. It is read during the step it describes.</summary>
+public sealed class ContainerEffect
 {
+    private readonly Lazy<(CollateralOracle.Execution? Measured, IReadOnlyList<UInt128> Cuts)> _measure;
+
+    /// <summary>An effect whose collateral is known.</summary>
+    /// <param name="name">The container.</param>
+    /// <param name="ioctls">Calls it received.</param>
+    /// <param name="collateral">Bytes whose translation was the same before and after but were unmapped in between.</param>
+    public ContainerEffect(string name, int ioctls, UInt128 collateral)
+        : this(name, ioctls, () => (null, []))
+    {
+        _collateral = collateral;
+    }
+
+    /// <summary>An effect the oracle measures when first asked.</summary>
+    /// <param name="name">The container.</param>
+    /// <param name="ioctls">Calls it received.</param>
+    /// <param name="measure">Measures the step's calls and says where the views cut the space.</param>
+    public ContainerEffect(string name, int ioctls, Func<(CollateralOracle.Execution? Measured, IReadOnlyList<UInt128> Cuts)> measure)
+    {
+        Name = name;
+        Ioctls = ioctls;
+        _measure = new(measure, LazyThreadSafetyMode.None);
+    }
+
+    private readonly UInt128 _collateral;
+
+    /// <summary>The container.</summary>
+    public string Name { get; }
+
+    /// <summary>Calls it received.</summary>
+    public int Ioctls { get; }
+
+    /// <summary>Bytes whose translation was the same before and after but were unmapped in between.</summary>
+    public UInt128 Collateral => Measured?.CollateralBytes ?? _collateral;
+
     /// <summary>The oracle's account of executing the step's calls, when there were any.</summary>
-    public CollateralOracle.Execution? Measured { get; init; }
+    public CollateralOracle.Execution? Measured => _measure.Value.Measured;
 
     /// <summary>Where the views cut the space (both host page roundings), when the step was a transaction.</summary>
-    public IReadOnlyList<UInt128> Cuts { get; init; } = [];
+    public IReadOnlyList<UInt128> Cuts => _measure.Value.Cuts;
 }
 
 /// <summary>A call the type1 oracle answered too.</summary>

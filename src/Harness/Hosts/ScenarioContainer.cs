@@ -107,7 +107,9 @@ public sealed class ScenarioContainer : IDmaBackend
         ulong vaddr = _host!.Hva(mapping.Region, mapping.Offset);
         var flags = Type1MapFlags.Read | (mapping.Writable ? Type1MapFlags.Write : Type1MapFlags.None);
         ulong lockedBefore = Process!.LockedVm;
-        ulong pinnedBefore = mapping.Iova.Size > ulong.MaxValue ? 0 : PinnedBytes(Process, vaddr, (ulong)mapping.Iova.Size);
+        // Only shared accounting asks what was pinned already, and the count walks every pinned run.
+        ulong pinnedBefore = mapping.Iova.Size > ulong.MaxValue || Type1!.Options.Accounting != AccountingMode.Shared
+            ? 0 : PinnedBytes(Process, vaddr, (ulong)mapping.Iova.Size);
 
         // MAP_DMA's size is 64 bits: a 2^64 mapping cannot be asked for, and the kernel sees size 0.
         var result = Type1!.MapDma(flags, mapping.Iova.Start, vaddr, mapping.Iova.Size > ulong.MaxValue ? 0 : (ulong)mapping.Iova.Size).ToDmaResult();
@@ -153,7 +155,10 @@ public sealed class ScenarioContainer : IDmaBackend
         if (result.Succeeded)
         {
             _mappings = null;
-            Forget();
+            if (operation is not DmaOperation.Map)
+            {
+                Forget(); // a MAP removes no mapping, so only an unmap leaves stale origins
+            }
         }
 
         return result;

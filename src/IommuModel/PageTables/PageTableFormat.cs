@@ -28,6 +28,7 @@ public sealed record PageTableFormat
         }
 
         PageSizeBitmap = bitmap;
+        PageSizes = [.. Enumerable.Range(0, 64).Where(s => (bitmap & (1UL << s)) != 0).Select(s => 1UL << s)];
     }
 
     /// <summary>x86-64 / VT-d second level: 4 levels, 4K/2M/1G leaves, 48-bit input.</summary>
@@ -85,8 +86,7 @@ public sealed record PageTableFormat
     public ulong AddressLimit => 1UL << AddressBits;
 
     /// <summary>The leaf sizes, smallest first.</summary>
-    public IReadOnlyList<ulong> PageSizes =>
-        [.. Enumerable.Range(0, 64).Where(s => (PageSizeBitmap & (1UL << s)) != 0).Select(s => 1UL << s)];
+    public IReadOnlyList<ulong> PageSizes { get; }
 
     /// <summary>log2 of the span one entry at <paramref name="level"/> covers.</summary>
     /// <param name="level">0 .. <see cref="Levels"/> - 1.</param>
