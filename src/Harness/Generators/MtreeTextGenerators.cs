@@ -49,7 +49,22 @@ public static class MtreeTextGenerators
                 (3, SectionGen().ListOf(1)),
                 (3, SectionGen().ListOf(2)),
                 (1, SectionGen().ListOf(3)))
-        select new MtreeTextCase(new MtreeFlatDump(sections));
+        from numbers in Gen.Frequency(
+                (3, Gen.Constant<int[]?>(null)),
+                (1, Gen.Choose(1, 3).ArrayOf(sections.Count).Select<int[], int[]?>(gaps => Numbering(gaps))))
+        select new MtreeTextCase(new MtreeFlatDump(sections, numbers));
+
+    // A paste that kept only some of the views: the numbers still ascend, with gaps (and may not start at 0).
+    private static int[] Numbering(int[] gaps)
+    {
+        var numbers = new int[gaps.Length];
+        for (int i = 0; i < gaps.Length; i++)
+        {
+            numbers[i] = (i == 0 ? -1 : numbers[i - 1]) + gaps[i];
+        }
+
+        return numbers;
+    }
 
     private static Gen<MtreeFlatSection> SectionGen() =>
         from spaces in Gen.SubListOf(AddressSpaces)
@@ -141,19 +156,25 @@ public static class MtreeTextGenerators
     {
         ArgumentNullException.ThrowIfNull(input);
         var sections = input.Dump.Sections;
+        var numbers = input.Dump.Numbers;
         if (sections.Length > 1)
         {
             for (int s = 0; s < sections.Length; s++)
             {
-                yield return new MtreeTextCase(new MtreeFlatDump(sections.RemoveAt(s)));
+                yield return new MtreeTextCase(new MtreeFlatDump(sections.RemoveAt(s), numbers.RemoveAt(s)));
             }
+        }
+
+        if (!numbers.SequenceEqual(Enumerable.Range(0, numbers.Length)))
+        {
+            yield return new MtreeTextCase(new MtreeFlatDump(sections));
         }
 
         for (int s = 0; s < sections.Length; s++)
         {
             foreach (var smaller in ShrinkSection(sections[s]))
             {
-                yield return new MtreeTextCase(new MtreeFlatDump(sections.SetItem(s, smaller)));
+                yield return new MtreeTextCase(new MtreeFlatDump(sections.SetItem(s, smaller), numbers));
             }
         }
     }

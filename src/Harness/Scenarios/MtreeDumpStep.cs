@@ -28,6 +28,7 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
         {
             var spaces = ScenarioJson.ReadList(s, "address-spaces", "an array of { name, root, alias }",
                 a => new MtreeAddressSpace(a.String("name"), a.String("root"), a.OptionalString("alias")));
+            int? number = s.OptionalInt("number", 0, int.MaxValue);
             string root = s.String("root");
             var ranges = ScenarioJson.ReadFlatRanges(s, "ranges");
             FlatView view;
@@ -45,14 +46,29 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
                 : [.. Enumerable.Repeat(ImmutableArray<string>.Empty, view.Count)];
             try
             {
-                return new MtreeFlatSection(spaces, root, view, words);
+                return (Number: number, Section: new MtreeFlatSection(spaces, root, view, words));
             }
             catch (ArgumentException error)
             {
                 throw new ScenarioFormatException(s.Path, error.Message);
             }
         });
-        return new MtreeDumpStep(new MtreeFlatDump(sections));
+
+        // A section without a number follows the one before it (the first is #0), as QEMU numbers them.
+        var numbers = new List<int>();
+        foreach (var (number, _) in sections)
+        {
+            numbers.Add(number ?? (numbers.Count == 0 ? 0 : numbers[^1] + 1));
+        }
+
+        try
+        {
+            return new MtreeDumpStep(new MtreeFlatDump(sections.Select(s => s.Section), numbers));
+        }
+        catch (ArgumentException error)
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, "sections"), error.Message);
+        }
     }
 
     private static ImmutableArray<ImmutableArray<string>> ReadAnnotations(JsonElement element, string path, int ranges)
@@ -68,8 +84,16 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
 
     private static void Write(MtreeDumpStep step, Utf8JsonWriter w)
     {
+        bool numbered = !step.Dump.Numbers.SequenceEqual(Enumerable.Range(0, step.Dump.Numbers.Length));
+        int index = 0;
         ScenarioJson.Objects(w, "sections", step.Dump.Sections, s =>
         {
+            if (numbered)
+            {
+                w.WriteNumber("number", step.Dump.Numbers[index]);
+            }
+
+            index++;
             ScenarioJson.Objects(w, "address-spaces", s.AddressSpaces, a =>
             {
                 w.WriteString("name", a.Name);

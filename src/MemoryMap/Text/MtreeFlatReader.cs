@@ -26,6 +26,7 @@ internal sealed class MtreeFlatReader
     }
 
     private readonly ImmutableArray<MtreeFlatSection>.Builder _sections = ImmutableArray.CreateBuilder<MtreeFlatSection>();
+    private readonly ImmutableArray<int>.Builder _numbers = ImmutableArray.CreateBuilder<int>();
     private readonly ImmutableArray<MtreeAddressSpace>.Builder _spaces = ImmutableArray.CreateBuilder<MtreeAddressSpace>();
     private readonly ImmutableArray<FlatRange>.Builder _ranges = ImmutableArray.CreateBuilder<FlatRange>();
     private readonly ImmutableArray<ImmutableArray<string>>.Builder _annotations = ImmutableArray.CreateBuilder<ImmutableArray<string>>();
@@ -65,10 +66,21 @@ internal sealed class MtreeFlatReader
             return;
         }
 
+        if (MtreeSyntax.IsElision(line))
+        {
+            throw new MtreeFormatException(_lineNumber,
+                $"elision \"{line.Trim()}\": the dump was shortened by hand, so ranges are missing; paste the whole output of 'info mtree -f'");
+        }
+
+        if (_state == State.BetweenSections && line.StartsWith(MtreeSyntax.MonitorPrompt, StringComparison.Ordinal))
+        {
+            return; // the monitor's prompt and the command a paste often keeps above (or below) the output
+        }
+
         switch (_state)
         {
             case State.BetweenSections:
-                throw MtreeFormatException.Expected(_lineNumber, $"\"{MtreeSyntax.FlatViewHeader}{_sections.Count}\" or a blank line", line);
+                throw MtreeFormatException.Expected(_lineNumber, $"\"{MtreeSyntax.FlatViewHeader}N\" or a blank line", line);
             case State.SectionHeader:
                 ReadHeaderLine(line);
                 break;
@@ -76,7 +88,7 @@ internal sealed class MtreeFlatReader
                 ReadRangeLine(line);
                 break;
             default:
-                throw MtreeFormatException.Expected(_lineNumber, $"a blank line or \"{MtreeSyntax.FlatViewHeader}{_sections.Count + 1}\" after \"{MtreeSyntax.NoRenderedFlatView.Trim()}\"", line);
+                throw MtreeFormatException.Expected(_lineNumber, $"a blank line or \"{MtreeSyntax.FlatViewHeader}N\" after \"{MtreeSyntax.NoRenderedFlatView.Trim()}\"", line);
         }
     }
 
@@ -93,7 +105,7 @@ internal sealed class MtreeFlatReader
             CloseSection();
         }
 
-        return MtreeFlatDump.CreateTrusted(_sections.DrainToImmutable());
+        return MtreeFlatDump.CreateTrusted(_sections.DrainToImmutable(), _numbers.DrainToImmutable());
     }
 
     private void OpenSection(ReadOnlySpan<char> line)
@@ -109,12 +121,20 @@ internal sealed class MtreeFlatReader
         }
 
         var number = line[MtreeSyntax.FlatViewHeader.Length..];
-        if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n != _sections.Count)
+        if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
         {
-            // Sections are numbered from 0 in printed order; a gap means text was lost or two dumps were pasted together.
-            throw MtreeFormatException.Expected(_lineNumber, $"\"{MtreeSyntax.FlatViewHeader}{_sections.Count}\"", line);
+            throw MtreeFormatException.Expected(_lineNumber, $"\"{MtreeSyntax.FlatViewHeader}N\" with N a decimal number", line);
         }
 
+        if (_numbers.Count > 0 && n <= _numbers[^1])
+        {
+            // A paste may keep only some views (#0 then #3), but QEMU numbers them upwards in one dump: going back
+            // means a second dump starts here.
+            throw new MtreeFormatException(_lineNumber,
+                $"expected a FlatView number above #{_numbers[^1]}, got \"{line}\": the numbers go back, so two dumps seem to be pasted together; read them one at a time");
+        }
+
+        _numbers.Add(n);
         _state = State.SectionHeader;
     }
 

@@ -101,7 +101,7 @@ public static class MtreeFlatText
         {
             var section = dump.Sections[s];
             writer.Write(MtreeSyntax.FlatViewHeader);
-            writer.Write(s.ToString(CultureInfo.InvariantCulture));
+            writer.Write(dump.Numbers[s].ToString(CultureInfo.InvariantCulture));
             writer.Write('\n');
             foreach (var space in section.AddressSpaces)
             {
@@ -216,7 +216,7 @@ public static class MtreeFlatText
             unchanged &= ReferenceEquals(sections[i], dump.Sections[i]);
         }
 
-        return unchanged ? dump : MtreeFlatDump.CreateTrusted(sections);
+        return unchanged ? dump : MtreeFlatDump.CreateTrusted(sections, dump.Numbers);
     }
 
     /// <summary>One range as the text expresses it; see <see cref="Normalize(FlatView)"/>.</summary>

@@ -28,6 +28,17 @@ internal static class MtreeSyntax
     internal const string NoRenderedFlatView = "  No rendered FlatView";
     internal const string DispatchPrefix = "  Dispatch";
 
+    /// <summary>The HMP monitor's prompt, which a paste often keeps with the command above the output.</summary>
+    internal const string MonitorPrompt = "(qemu)";
+
+    /// <summary>Whether a line is a hand-made elision (<c>...</c>, <c>[...]</c>, <c>…</c>, possibly indented): text
+    /// was cut out of the paste, so what follows cannot be trusted to be QEMU's.</summary>
+    internal static bool IsElision(ReadOnlySpan<char> line)
+    {
+        var t = line.Trim();
+        return t is "..." or "[...]" or "\u2026" or "[\u2026]" or "(...)" or "<...>" or "<snip>" or "[snip]";
+    }
+
     /// <summary>What QEMU's tree printer puts before a line whose end wrapped; kept as an annotation.</summary>
     internal const string OverflowMarker = "[DETECTED OVERFLOW!]";
 
@@ -36,8 +47,10 @@ internal static class MtreeSyntax
 
     internal const string RangeLineShape = "\"START-END (prio N, KIND): NAME\"";
 
-    /// <summary>Accelerator names QEMU prints after a range the accelerator maps (<c>AccelClass.name</c>).</summary>
-    private static readonly string[] Accelerators = ["KVM", "HVF", "WHPX", "NVMM", "TCG", "Xen", "MSHV", "qtest"];
+    /// <summary>Accelerator names QEMU prints after a range the accelerator maps (<c>AccelClass.name</c>). They are
+    /// matched without regard to case: builds of 2019 print <c>kvm</c>, today's <c>KVM</c>, and reading <c>kvm</c> as
+    /// part of the name (<c>pc.ram kvm</c>) would make two dumps of one machine disagree on every RAM range.</summary>
+    private static readonly string[] Accelerators = ["KVM", "HVF", "WHPX", "NVMM", "TCG", "Xen", "MSHV", "HAX", "QTest"];
 
     /// <summary>Whether a word ends a region name: an accelerator, <c>orphan</c>, an owner group or a bracketed note.</summary>
     internal static bool IsMarker(ReadOnlySpan<char> word)
@@ -55,7 +68,7 @@ internal static class MtreeSyntax
 
         foreach (string accelerator in Accelerators)
         {
-            if (word.SequenceEqual(accelerator))
+            if (word.Equals(accelerator, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
