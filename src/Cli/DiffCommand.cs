@@ -85,7 +85,7 @@ internal static class DiffCommand
             throw new DumpException($"{file}: {error.Message}");
         }
 
-        var section = dump.Sections.FirstOrDefault(s => s.AddressSpaces.Any(a => a.Name == space));
+        var section = dump.SectionFor(space);
         return section?.View ?? throw new DumpException(
             $"{file}: no FlatView for address space \"{space}\" (it has {string.Join(", ", dump.Sections.SelectMany(s => s.AddressSpaces).Select(a => $"\"{a.Name}\""))})");
     }

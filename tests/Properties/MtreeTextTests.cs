@@ -269,6 +269,55 @@ public class MtreeTextTests
     }
 
     [Fact]
+    public void Read_PasteStartingAtTheRootLine_IsOneViewWithoutAddressSpacesAndWritesBack()
+    {
+        string text = " Root memory region: system\n  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM\n\n";
+
+        var dump = MtreeFlatText.Read(text);
+
+        Assert.Equal(MtreeFlatStart.RootLine, dump.Start);
+        var section = Assert.Single(dump.Sections);
+        Assert.Empty(section.AddressSpaces);
+        Assert.Equal("system", section.RootRegion);
+        Assert.Equal("pc.ram", section.View[0].Region);
+        Assert.Equal(text, MtreeFlatText.Write(dump));
+    }
+
+    [Fact]
+    public void Read_PasteOfTheRangesAlone_IsOneViewWithAnUnknownRootAndWritesBack()
+    {
+        string text = "  0000000000000000-000000000009ffff (prio 0, ram): pc.ram\n  00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem\n\n";
+
+        var dump = MtreeFlatText.Read(text);
+
+        Assert.Equal(MtreeFlatStart.Ranges, dump.Start);
+        Assert.Equal(MtreeFlatDump.UnknownRoot, Assert.Single(dump.Sections).RootRegion);
+        Assert.Equal(2, dump.Sections[0].View.Count);
+        Assert.Equal(text, MtreeFlatText.Write(dump));
+    }
+
+    [Fact]
+    public void SectionFor_PasteWithoutHeader_IsTheOnlyViewForAnyAddressSpace()
+    {
+        var pasted = MtreeFlatText.Read("  0000000000000000-000000000009ffff (prio 0, ram): pc.ram\n");
+        var whole = MtreeFlatText.Read(PcDump);
+
+        Assert.Same(pasted.Sections[0], pasted.SectionFor("memory"));
+        Assert.Equal("system", whole.SectionFor("memory")?.RootRegion);
+        Assert.Null(whole.SectionFor("no-such-space"));
+    }
+
+    [Fact]
+    public void MtreeFlatDump_StartingBelowTheHeaderWithAddressSpaces_IsRefused()
+    {
+        var section = new MtreeFlatSection([new MtreeAddressSpace("memory", "system")], "system", FlatView.Empty);
+
+        var e = Assert.Throws<ArgumentException>(() => new MtreeFlatDump([section], null, MtreeFlatStart.RootLine));
+
+        Assert.Contains("without address spaces", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MtreeFlatDump_NumbersThatDoNotAscend_AreRefused()
     {
         var section = new MtreeFlatSection([], "system", FlatView.Empty);

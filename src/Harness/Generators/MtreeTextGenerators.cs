@@ -52,7 +52,29 @@ public static class MtreeTextGenerators
         from numbers in Gen.Frequency(
                 (3, Gen.Constant<int[]?>(null)),
                 (1, Gen.Choose(1, 3).ArrayOf(sections.Count).Select<int[], int[]?>(gaps => Numbering(gaps))))
-        select new MtreeTextCase(new MtreeFlatDump(sections, numbers));
+        from start in Gen.Frequency((6, Gen.Constant(MtreeFlatStart.Header)), (1, Gen.Constant(MtreeFlatStart.RootLine)), (1, Gen.Constant(MtreeFlatStart.Ranges)))
+        select new MtreeTextCase(Pasted(sections, numbers, start));
+
+    private static bool Allowed(MtreeFlatSection first, MtreeFlatStart start) =>
+        first.AddressSpaces.IsEmpty && (start != MtreeFlatStart.Ranges || (first.RootRegion == MtreeFlatDump.UnknownRoot && first.View.Count > 0));
+
+    // A paste of the first view from below its header: no address spaces; from its ranges, no root line either.
+    private static MtreeFlatDump Pasted(IList<MtreeFlatSection> sections, int[]? numbers, MtreeFlatStart start)
+    {
+        var first = sections[0];
+        if (start == MtreeFlatStart.Header || (start == MtreeFlatStart.Ranges && first.View.Count == 0))
+        {
+            return new MtreeFlatDump(sections, numbers);
+        }
+
+        var bare = new MtreeFlatSection([], start == MtreeFlatStart.Ranges ? MtreeFlatDump.UnknownRoot : first.RootRegion, first.View, first.Annotations);
+        if (numbers is not null)
+        {
+            numbers[0] = 0; // not printed, so it reads as #0
+        }
+
+        return new MtreeFlatDump(sections.Skip(1).Prepend(bare), numbers, start);
+    }
 
     // A paste that kept only some of the views: the numbers still ascend, with gaps (and may not start at 0).
     private static int[] Numbering(int[] gaps)
@@ -157,24 +179,36 @@ public static class MtreeTextGenerators
         ArgumentNullException.ThrowIfNull(input);
         var sections = input.Dump.Sections;
         var numbers = input.Dump.Numbers;
+        var start = input.Dump.Start;
         if (sections.Length > 1)
         {
             for (int s = 0; s < sections.Length; s++)
             {
-                yield return new MtreeTextCase(new MtreeFlatDump(sections.RemoveAt(s), numbers.RemoveAt(s)));
+                // Without the first section the text starts at the next one's header.
+                yield return new MtreeTextCase(new MtreeFlatDump(sections.RemoveAt(s), numbers.RemoveAt(s), s == 0 ? MtreeFlatStart.Header : start));
             }
+        }
+
+        if (start != MtreeFlatStart.Header)
+        {
+            yield return new MtreeTextCase(new MtreeFlatDump(sections, numbers));
         }
 
         if (!numbers.SequenceEqual(Enumerable.Range(0, numbers.Length)))
         {
-            yield return new MtreeTextCase(new MtreeFlatDump(sections));
+            yield return new MtreeTextCase(new MtreeFlatDump(sections, null, start));
         }
 
         for (int s = 0; s < sections.Length; s++)
         {
             foreach (var smaller in ShrinkSection(sections[s]))
             {
-                yield return new MtreeTextCase(new MtreeFlatDump(sections.SetItem(s, smaller), numbers));
+                if (s == 0 && start != MtreeFlatStart.Header && !Allowed(smaller, start))
+                {
+                    continue;
+                }
+
+                yield return new MtreeTextCase(new MtreeFlatDump(sections.SetItem(s, smaller), numbers, start));
             }
         }
     }

@@ -13,7 +13,14 @@ namespace Verify.Harness.Scenarios;
 public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
 {
     /// <summary>The <c>mtree-dump</c> step's codec.</summary>
-    public static StepCodec Codec { get; } = new StepCodec<MtreeDumpStep>("mtree-dump", ["sections"], Read, Write);
+    public static StepCodec Codec { get; } = new StepCodec<MtreeDumpStep>("mtree-dump", ["sections", "start"], Read, Write);
+
+    private static readonly IReadOnlyDictionary<string, MtreeFlatStart> Starts = new Dictionary<string, MtreeFlatStart>(StringComparer.Ordinal)
+    {
+        ["header"] = MtreeFlatStart.Header,
+        ["root-line"] = MtreeFlatStart.RootLine,
+        ["ranges"] = MtreeFlatStart.Ranges,
+    };
 
 
     internal override void Run(ScenarioMachine machine)
@@ -63,7 +70,8 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
 
         try
         {
-            return new MtreeDumpStep(new MtreeFlatDump(sections.Select(s => s.Section), numbers));
+            var start = b.Has("start") ? b.Choice("start", Starts) : MtreeFlatStart.Header;
+            return new MtreeDumpStep(new MtreeFlatDump(sections.Select(s => s.Section), numbers, start));
         }
         catch (ArgumentException error)
         {
@@ -84,6 +92,11 @@ public sealed record MtreeDumpStep(MtreeFlatDump Dump) : ScenarioStep
 
     private static void Write(MtreeDumpStep step, Utf8JsonWriter w)
     {
+        if (step.Dump.Start != MtreeFlatStart.Header)
+        {
+            w.WriteString("start", Starts.First(s => s.Value == step.Dump.Start).Key);
+        }
+
         bool numbered = !step.Dump.Numbers.SequenceEqual(Enumerable.Range(0, step.Dump.Numbers.Length));
         int index = 0;
         ScenarioJson.Objects(w, "sections", step.Dump.Sections, s =>

@@ -23,6 +23,20 @@ public sealed class MtreeFlatDump : IEquatable<MtreeFlatDump>
     /// <param name="numbers">One number per section, non-negative and strictly ascending; null for 0, 1, 2, ...</param>
     /// <exception cref="ArgumentException">The numbers are not one per section, or do not ascend from 0 or more.</exception>
     public MtreeFlatDump(IEnumerable<MtreeFlatSection> sections, IEnumerable<int>? numbers)
+        : this(sections, numbers, MtreeFlatStart.Header)
+    {
+    }
+
+    /// <summary>Creates a dump whose text begins below the first view's header.</summary>
+    /// <param name="sections">The sections in printed order.</param>
+    /// <param name="numbers">One number per section, non-negative and strictly ascending; null for 0, 1, 2, ...
+    /// The first section's number is not printed unless <paramref name="start"/> is <see cref="MtreeFlatStart.Header"/>.</param>
+    /// <param name="start">Where the text begins.</param>
+    /// <exception cref="ArgumentException">The numbers are not one per section or do not ascend; or the text starts
+    /// below a header but the first section has address spaces (which only the header carries), or starts at the
+    /// ranges but its root is not <see cref="UnknownRoot"/> or it has no range, or there is no section, or the first
+    /// number is not 0 although it is not printed.</exception>
+    public MtreeFlatDump(IEnumerable<MtreeFlatSection> sections, IEnumerable<int>? numbers, MtreeFlatStart start)
     {
         ArgumentNullException.ThrowIfNull(sections);
         Sections = [.. sections];
@@ -44,16 +58,40 @@ public sealed class MtreeFlatDump : IEquatable<MtreeFlatDump>
                 throw new ArgumentException($"section {i} is numbered {Numbers[i]}; numbers should be non-negative and ascend", nameof(numbers));
             }
         }
+
+        Start = start;
+        if (start != MtreeFlatStart.Header)
+        {
+            if (Sections.IsEmpty || !Sections[0].AddressSpaces.IsEmpty)
+            {
+                throw new ArgumentException($"a text starting at the {(start == MtreeFlatStart.RootLine ? "root line" : "ranges")} has a first section without address spaces", nameof(start));
+            }
+
+            if (Numbers[0] != 0)
+            {
+                throw new ArgumentException($"a text starting below the first header does not print its number, which reads as 0; got {Numbers[0]}", nameof(numbers));
+            }
+
+            if (start == MtreeFlatStart.Ranges && (Sections[0].RootRegion != UnknownRoot || Sections[0].View.Count == 0))
+            {
+                throw new ArgumentException(
+                    $"a text starting at the ranges has no root line and at least one range; the first section's root should be \"{UnknownRoot}\" and its view non-empty", nameof(start));
+            }
+        }
     }
 
-    private MtreeFlatDump(ImmutableArray<MtreeFlatSection> sections, ImmutableArray<int> numbers)
+    /// <summary>The root region of a view pasted without its root line.</summary>
+    public const string UnknownRoot = "(not pasted)";
+
+    private MtreeFlatDump(ImmutableArray<MtreeFlatSection> sections, ImmutableArray<int> numbers, MtreeFlatStart start)
     {
         Sections = sections;
         Numbers = numbers;
+        Start = start;
     }
 
     /// <summary>The dump with no sections (empty text).</summary>
-    public static MtreeFlatDump Empty { get; } = new(ImmutableArray<MtreeFlatSection>.Empty, ImmutableArray<int>.Empty);
+    public static MtreeFlatDump Empty { get; } = new(ImmutableArray<MtreeFlatSection>.Empty, ImmutableArray<int>.Empty, MtreeFlatStart.Header);
 
     /// <summary>The sections in printed order.</summary>
     public ImmutableArray<MtreeFlatSection> Sections { get; }
@@ -61,14 +99,38 @@ public sealed class MtreeFlatDump : IEquatable<MtreeFlatDump>
     /// <summary>Per section (same index), the number after <c>FlatView #</c>: strictly ascending.</summary>
     public ImmutableArray<int> Numbers { get; }
 
-    internal static MtreeFlatDump CreateTrusted(ImmutableArray<MtreeFlatSection> sections, ImmutableArray<int> numbers) =>
-        sections.IsEmpty ? Empty : new MtreeFlatDump(sections, numbers);
+    /// <summary>Where the text begins; <see cref="MtreeFlatStart.Header"/> for everything QEMU prints itself.</summary>
+    public MtreeFlatStart Start { get; }
+
+    internal static MtreeFlatDump CreateTrusted(ImmutableArray<MtreeFlatSection> sections, ImmutableArray<int> numbers, MtreeFlatStart start) =>
+        sections.IsEmpty ? Empty : new MtreeFlatDump(sections, numbers, start);
+
+    /// <summary>The section that shows <paramref name="addressSpace"/>: the one with that <c>AS</c> line, or, in a paste
+    /// of one view without its header (which names no address space), that view.</summary>
+    /// <param name="addressSpace">An address space name as QEMU prints it (<c>memory</c>, <c>I/O</c>, <c>cpu-memory-0</c>).</param>
+    /// <returns>The section, or null when no section shows it.</returns>
+    public MtreeFlatSection? SectionFor(string addressSpace)
+    {
+        ArgumentNullException.ThrowIfNull(addressSpace);
+        foreach (var section in Sections)
+        {
+            foreach (var space in section.AddressSpaces)
+            {
+                if (space.Name == addressSpace)
+                {
+                    return section;
+                }
+            }
+        }
+
+        return Start != MtreeFlatStart.Header && Sections.Length == 1 ? Sections[0] : null;
+    }
 
     /// <summary>Section-for-section equality, numbers included.</summary>
     /// <param name="other">Another dump.</param>
     /// <returns>Whether both hold equal sections, numbered alike, in the same order.</returns>
     public bool Equals(MtreeFlatDump? other) =>
-        other is not null && (ReferenceEquals(this, other) || (Sections.SequenceEqual(other.Sections) && Numbers.SequenceEqual(other.Numbers)));
+        other is not null && (ReferenceEquals(this, other) || (Start == other.Start && Sections.SequenceEqual(other.Sections) && Numbers.SequenceEqual(other.Numbers)));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as MtreeFlatDump);

@@ -36,6 +36,7 @@ internal sealed class MtreeFlatReader
     private readonly Dictionary<string, ImmutableArray<string>> _singleWords = new(StringComparer.Ordinal);
 
     private State _state = State.BetweenSections;
+    private MtreeFlatStart _start = MtreeFlatStart.Header;
     private int _lineNumber;
     private string _root = "";
     private int _previousLine;
@@ -77,6 +78,11 @@ internal sealed class MtreeFlatReader
             return; // the monitor's prompt and the command a paste often keeps above (or below) the output
         }
 
+        if (_state == State.BetweenSections && _numbers.Count == 0 && StartsBelowHeader(line))
+        {
+            return;
+        }
+
         switch (_state)
         {
             case State.BetweenSections:
@@ -105,7 +111,7 @@ internal sealed class MtreeFlatReader
             CloseSection();
         }
 
-        return MtreeFlatDump.CreateTrusted(_sections.DrainToImmutable(), _numbers.DrainToImmutable());
+        return MtreeFlatDump.CreateTrusted(_sections.DrainToImmutable(), _numbers.DrainToImmutable(), _start);
     }
 
     private void OpenSection(ReadOnlySpan<char> line)
@@ -136,6 +142,33 @@ internal sealed class MtreeFlatReader
 
         _numbers.Add(n);
         _state = State.SectionHeader;
+    }
+
+    // A paste of one view that starts at its root line or its first range: the view is read as section #0 without
+    // address spaces, and the dump remembers where it started so it writes back the same text.
+    private bool StartsBelowHeader(ReadOnlySpan<char> line)
+    {
+        if (line.StartsWith(MtreeSyntax.RootPrefix, StringComparison.Ordinal))
+        {
+            _start = MtreeFlatStart.RootLine;
+            _numbers.Add(0);
+            _state = State.SectionHeader;
+            ReadHeaderLine(line);
+            return true;
+        }
+
+        var body = line.StartsWith(MtreeSyntax.OverflowMarker, StringComparison.Ordinal) ? line[MtreeSyntax.OverflowMarker.Length..].TrimStart(' ') : line;
+        if (body.StartsWith(MtreeSyntax.Indent, StringComparison.Ordinal) && body.Length > MtreeSyntax.Indent.Length && char.IsAsciiHexDigit(body[MtreeSyntax.Indent.Length]))
+        {
+            _start = MtreeFlatStart.Ranges;
+            _numbers.Add(0);
+            _root = MtreeFlatDump.UnknownRoot;
+            _state = State.Ranges;
+            ReadRangeLine(line);
+            return true;
+        }
+
+        return false;
     }
 
     private void CloseSection()

@@ -100,18 +100,26 @@ public static class MtreeFlatText
         for (int s = 0; s < dump.Sections.Length; s++)
         {
             var section = dump.Sections[s];
-            writer.Write(MtreeSyntax.FlatViewHeader);
-            writer.Write(dump.Numbers[s].ToString(CultureInfo.InvariantCulture));
-            writer.Write('\n');
-            foreach (var space in section.AddressSpaces)
+            var start = s == 0 ? dump.Start : MtreeFlatStart.Header;
+            if (start == MtreeFlatStart.Header)
             {
-                writer.Write(space.ToString());
+                writer.Write(MtreeSyntax.FlatViewHeader);
+                writer.Write(dump.Numbers[s].ToString(CultureInfo.InvariantCulture));
+                writer.Write('\n');
+                foreach (var space in section.AddressSpaces)
+                {
+                    writer.Write(space.ToString());
+                    writer.Write('\n');
+                }
+            }
+
+            if (start != MtreeFlatStart.Ranges)
+            {
+                writer.Write(MtreeSyntax.RootPrefix);
+                writer.Write(section.RootRegion);
                 writer.Write('\n');
             }
 
-            writer.Write(MtreeSyntax.RootPrefix);
-            writer.Write(section.RootRegion);
-            writer.Write('\n');
             if (section.View.Count == 0)
             {
                 writer.Write(MtreeSyntax.NoRenderedFlatView);
@@ -216,7 +224,7 @@ public static class MtreeFlatText
             unchanged &= ReferenceEquals(sections[i], dump.Sections[i]);
         }
 
-        return unchanged ? dump : MtreeFlatDump.CreateTrusted(sections, dump.Numbers);
+        return unchanged ? dump : MtreeFlatDump.CreateTrusted(sections, dump.Numbers, dump.Start);
     }
 
     /// <summary>One range as the text expresses it; see <see cref="Normalize(FlatView)"/>.</summary>
