@@ -233,19 +233,96 @@ public class MtreeTreeTextTests
     }
 
     [Fact]
-    public void Read_OldAttributeForm_ReadsRwLeafAsRamAndReadOnlyPairAsRom()
+    public void Read_OldAttributeForm_ReadsRwLeafByItsNameAndSaysSo()
+    {
+        // QEMU 2.x prints RW for RAM and MMIO alike: pc.ram is a RAM block, an ioapic is not.
+        const string text = """
+            address-space: memory
+              0000000000000000-ffffffffffffffff (prio 0, RW): system
+                0000000000000000-0000000000000fff (prio 0, RW): pc.ram
+                00000000000e0000-00000000000fffff (prio 1, R-): bios
+                00000000fec00000-00000000fec00fff (prio 0, RW): ioapic
+            """;
+
+        var space = MtreeTreeText.Read(text).Find("memory")!;
+
+        Assert.Equal((RegionKind.Container, RegionKind.Ram, RegionKind.Rom, RegionKind.Io),
+            (space.Tree["system"].Kind, space.Tree["pc.ram"].Kind, space.Tree["bios"].Kind, space.Tree["ioapic"].Kind));
+        Assert.True(space.Tree["bios"].ReadOnly);
+        Assert.Collection(space.Assumptions,
+            a => Assert.StartsWith("line 3: \"pc.ram\"", a, StringComparison.Ordinal),
+            a => Assert.Contains("read as MMIO", a, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Read_CurrentForm_AssumesNothing()
+    {
+        Assert.Empty(MtreeTreeText.Read(PcTree).Find("memory")!.Assumptions);
+    }
+
+    [Fact]
+    public void Read_OldAttributeFormAlias_KeepsTheAliasOwnReadOnlyFlag()
     {
         const string text = """
             address-space: memory
               0000000000000000-ffffffffffffffff (prio 0, RW): system
-                0000000000000000-0000000000000fff (prio 0, RW): ram0
-                00000000000e0000-00000000000fffff (prio 1, R-): bios
+                0000000000000000-000000000fffffff (prio 0, RW): pc.ram
+                00000000000c0000-00000000000c3fff (prio 1, R-): alias pam-rom @pc.ram 00000000000c0000-00000000000c3fff
+                00000000000c4000-00000000000c7fff (prio 1, RW): alias pam-ram @pc.ram 00000000000c4000-00000000000c7fff
             """;
 
         var tree = MtreeTreeText.Read(text).Find("memory")!.Tree;
 
-        Assert.Equal((RegionKind.Container, RegionKind.Ram, RegionKind.Rom), (tree["system"].Kind, tree["ram0"].Kind, tree["bios"].Kind));
-        Assert.True(tree["bios"].ReadOnly);
+        Assert.True(tree["pam-rom"].ReadOnly);
+        Assert.False(tree["pam-ram"].ReadOnly);
+    }
+
+    [Fact]
+    public void Read_MemoryRegionSection_RendersOnItsOwn()
+    {
+        var pci = MtreeTreeText.Read(PcTree).FindRegion("pci")!;
+
+        Assert.False(pci.IsAddressSpace);
+        // [0xc0000, 0xe0000) pc.rom placed in pci at its own address
+        Assert.Equal("[0xc0000..0xe0000) ram pc.rom ro prio=1", Assert.Single(pci.Tree.Render()).ToString());
+    }
+
+    // Two virtio-pci devices print two sections named like their common BAR container.
+    private const string TwoVirtioSections = """
+        address-space: memory
+          0000000000000000-ffffffffffffffff (prio 0, i/o): system
+            00000000fe000000-00000000fe003fff (prio 1, i/o): alias virtio-bar @virtio-pci 0000000000000000-0000000000003fff
+
+        memory-region: virtio-pci
+          0000000000000000-0000000000003fff (prio 0, i/o): virtio-pci
+            0000000000000000-0000000000000fff (prio 0, i/o): virtio-pci-common
+
+        memory-region: virtio-pci
+          0000000000000000-0000000000003fff (prio 0, i/o): virtio-pci
+            0000000000000000-0000000000000fff (prio 0, i/o): virtio-pci-common
+
+        """;
+
+    [Fact]
+    public void Read_TwoIdenticalMemoryRegionSections_ReadsBoth()
+    {
+        var dump = MtreeTreeText.Read(TwoVirtioSections);
+
+        Assert.Equal(["virtio-pci", "virtio-pci"], dump.MemoryRegions.ToArray());
+        Assert.Equal(RegionKind.Alias, dump.Find("memory")!.Tree["virtio-bar"].Kind);
+    }
+
+    [Fact]
+    public void Read_TwoDifferentMemoryRegionSectionsBehindAnAlias_ThrowsNamingBothHeaders()
+    {
+        // the second device's section prints another subregion: the alias's target is ambiguous
+        int second = TwoVirtioSections.LastIndexOf("virtio-pci-common", StringComparison.Ordinal);
+        string text = string.Concat(TwoVirtioSections.AsSpan(0, second), "virtio-pci-isr", TwoVirtioSections.AsSpan(second + "virtio-pci-common".Length));
+
+        var error = Assert.Throws<MtreeFormatException>(() => MtreeTreeText.Read(text));
+
+        Assert.Equal((5, 9), (error.EarlierLineNumber, error.LineNumber));
+        Assert.Contains("two different", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,6 +55,30 @@ public class QemuFixtureRenderTests
 
     [Theory]
     [MemberData(nameof(Fixtures))]
+    public void ToFlat_EveryRecordedTree_PrintsQemusFlatListingSectionForSection(string fixture)
+    {
+        // verify render prints MtreeTreeDump.ToFlat(): the headers as well as the ranges must be QEMU's. QEMU prints
+        // the FlatViews in the order of a hash table keyed by pointers and a view's address spaces in creation order,
+        // which the tree form (sorted by name) has lost: sections are compared by address spaces sorted by name.
+        foreach (var capture in QemuFixtures.Load(fixture).Captures)
+        {
+            var ours = Sections(MtreeTreeText.Read(capture.Tree, QemuRegionFacts.Hints).ToFlat());
+            var qemu = Sections(MtreeFlatText.Normalize(MtreeFlatText.Read(capture.Flat)));
+
+            Assert.Equal(qemu.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, text) in qemu)
+            {
+                Assert.True(ours[name] == text, $"{fixture} step {capture.Step} ({capture.Label}), AS \"{name}\": ours\n{ours[name]}\nQEMU's\n{text}");
+            }
+        }
+    }
+
+    private static Dictionary<string, string> Sections(MtreeFlatDump dump) =>
+        dump.Sections.Select(s => new MtreeFlatSection(s.AddressSpaces.OrderBy(a => a.Name, StringComparer.Ordinal), s.RootRegion, s.View))
+            .ToDictionary(s => s.AddressSpaces[0].Name, s => MtreeFlatText.Write(new MtreeFlatDump([s])), StringComparer.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
     public void Diff_ConsecutiveRecordedViews_ApplyingItGivesTheNextViewAndMatchesTheDiffOfOurRenders(string fixture)
     {
         var transcript = QemuFixtures.Load(fixture);

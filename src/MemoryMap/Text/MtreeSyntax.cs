@@ -26,6 +26,9 @@ internal static class MtreeSyntax
     internal const string AliasSeparator = ", alias ";
     internal const string RootPrefix = " Root memory region: ";
     internal const string NoRenderedFlatView = "  No rendered FlatView";
+
+    /// <summary>The root name QEMU prints for a FlatView that renders nothing.</summary>
+    internal const string NoRoot = "(none)";
     internal const string DispatchPrefix = "  Dispatch";
 
     /// <summary>The HMP monitor's prompt, which a paste often keeps with the command above the output.</summary>

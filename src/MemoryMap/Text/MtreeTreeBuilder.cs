@@ -24,13 +24,14 @@ internal sealed class MtreeTreeBuilder
 {
     private const string RootWrapperName = "(root)";
 
-    private readonly Dictionary<string, MtreeTreeSection> _regionSections;
+    private readonly Dictionary<string, List<MtreeTreeSection>> _regionSections;
+    private readonly ImmutableArray<string>.Builder _assumptions = ImmutableArray.CreateBuilder<string>();
     private readonly MtreeTreeHints _hints;
     private readonly Dictionary<MtreeTreeNode, string> _unique = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
     private readonly ImmutableDictionary<string, string>.Builder _printed = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
 
-    private MtreeTreeBuilder(Dictionary<string, MtreeTreeSection> regionSections, MtreeTreeHints hints)
+    private MtreeTreeBuilder(Dictionary<string, List<MtreeTreeSection>> regionSections, MtreeTreeHints hints)
     {
         _regionSections = regionSections;
         _hints = hints;
@@ -38,22 +39,26 @@ internal sealed class MtreeTreeBuilder
 
     public static MtreeTreeDump Build(List<MtreeTreeSection> sections, MtreeTreeHints hints)
     {
-        var regionSections = new Dictionary<string, MtreeTreeSection>(StringComparer.Ordinal);
-        var regionNames = ImmutableArray.CreateBuilder<string>();
+        // QEMU prints one memory-region section per distinct alias target; two targets may share a name (two
+        // devices' BARs), so a name maps to every section printed under it.
+        var regionSections = new Dictionary<string, List<MtreeTreeSection>>(StringComparer.Ordinal);
         foreach (var section in sections.Where(s => !s.IsAddressSpace))
         {
-            regionNames.Add(section.Names[0]);
-            if (!regionSections.TryAdd(section.Names[0], section))
+            if (!regionSections.TryGetValue(section.Names[0], out var list))
             {
-                throw new MtreeFormatException(regionSections[section.Names[0]].HeaderLine, section.HeaderLine,
-                    $"expected one \"{MtreeTreeParser.MemoryRegionHeader}{section.Names[0]}\" section, got two");
+                regionSections[section.Names[0]] = list = [];
             }
+
+            list.Add(section);
         }
 
         var spaces = sections.Where(s => s.IsAddressSpace)
             .Select(s => new MtreeTreeBuilder(regionSections, hints).BuildSpace(s))
             .ToImmutableArray();
-        return new MtreeTreeDump(spaces, regionNames.ToImmutable());
+        var regions = sections.Where(s => !s.IsAddressSpace)
+            .Select(s => new MtreeTreeBuilder(regionSections, hints).BuildSpace(s))
+            .ToImmutableArray();
+        return new MtreeTreeDump(spaces, regions);
     }
 
     private MtreeTreeSpace BuildSpace(MtreeTreeSection section)
@@ -83,7 +88,7 @@ internal sealed class MtreeTreeBuilder
             tree = PlaceChildren(tree, top);
         }
 
-        return new MtreeTreeSpace([.. section.Names], tree, _printed.ToImmutable(), section.HeaderLine);
+        return new MtreeTreeSpace([.. section.Names], tree, _printed.ToImmutable(), section.HeaderLine, section.IsAddressSpace, _assumptions.ToImmutable());
     }
 
     /// <summary>The address-space tree plus the sections of every alias target it reaches that it does not place itself.</summary>
@@ -96,8 +101,7 @@ internal sealed class MtreeTreeBuilder
             var placed = PlacedNames(trees, except: null);
             foreach (var alias in trees.SelectMany(t => t.SelfAndDescendants()).Where(n => n.IsAlias).ToList())
             {
-                if (!placed.Contains(alias.AliasTarget!) && _regionSections.TryGetValue(alias.AliasTarget!, out var target)
-                    && target.Root is { } targetRoot && !trees.Contains(targetRoot))
+                if (!placed.Contains(alias.AliasTarget!) && SectionOf(alias) is { Root: { } targetRoot } && !trees.Contains(targetRoot))
                 {
                     trees.Add(targetRoot);
                     placed.UnionWith(PlacedNames([targetRoot], except: null));
@@ -110,6 +114,35 @@ internal sealed class MtreeTreeBuilder
         var duplicates = trees.Where(t => t != root && PlacedNames(trees, except: t).Contains(t.Name)).ToList();
         return [.. trees.Except(duplicates)];
     }
+
+    // The memory-region section an alias reaches by name. Sections printed twice under one name are the same region
+    // when they print the same tree (then either will do); otherwise the text cannot say which one the alias shows.
+    private MtreeTreeSection? SectionOf(MtreeTreeNode alias)
+    {
+        if (!_regionSections.TryGetValue(alias.AliasTarget!, out var sections))
+        {
+            return null;
+        }
+
+        var first = sections[0];
+        foreach (var other in sections.Skip(1))
+        {
+            if (!SameTree(first.Root, other.Root))
+            {
+                throw new MtreeFormatException(first.HeaderLine, other.HeaderLine,
+                    $"alias \"{alias.Name}\" (line {alias.LineNumber}) targets \"{alias.AliasTarget}\", printed as two different \"{MtreeTreeParser.MemoryRegionHeader}{alias.AliasTarget}\" sections; the text cannot say which one the alias shows");
+            }
+        }
+
+        return first;
+    }
+
+    private static bool SameTree(MtreeTreeNode? a, MtreeTreeNode? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.Name == b.Name && a.Start == b.Start && a.Size == b.Size && a.Priority == b.Priority && a.KindWord == b.KindWord
+                && a.Disabled == b.Disabled && a.NonVolatile == b.NonVolatile && a.AliasTarget == b.AliasTarget && a.AliasOffset == b.AliasOffset
+                && a.Children.Count == b.Children.Count && a.Children.Zip(b.Children).All(p => SameTree(p.First, p.Second));
 
     private static HashSet<string> PlacedNames(List<MtreeTreeNode> trees, MtreeTreeNode? except) =>
         trees.Where(t => t != except).SelectMany(t => t.SelfAndDescendants())
@@ -223,7 +256,12 @@ internal sealed class MtreeTreeBuilder
     {
         string name = _unique[node];
         var region = target is not null
-            ? MemoryRegion.Alias(name, target, node.AliasOffset, node.Size) with { ReadOnly = _hints.ReadOnlyAliases.Contains(node.Name) }
+            // Old QEMU printed an alias's own R/W pair, so R- is the alias's read-only flag; today's text prints the
+            // target's type and only a hint can say.
+            ? MemoryRegion.Alias(name, target, node.AliasOffset, node.Size) with
+            {
+                ReadOnly = _hints.ReadOnlyAliases.Contains(node.Name) || node.KindWord is "R-" or "--",
+            }
             : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" };
         return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile };
     }
@@ -232,7 +270,7 @@ internal sealed class MtreeTreeBuilder
     /// The kind a non-alias line stands for. <c>rom</c> is read-only RAM; old QEMU's <c>R-</c>/<c>--</c> likewise and
     /// <c>-W</c> a ROM device out of ROM mode (which renders like MMIO); <c>i/o</c> and old QEMU's <c>RW</c> are a
     /// container or content of their own as <see cref="MtreeTreeHints.IsTerminalIo"/> says, and an <c>RW</c> leaf
-    /// is RAM, as the flat reader reads it.
+    /// is RAM or MMIO as <see cref="AssumeRwLeaf"/> assumes.
     /// </summary>
     private RegionKind KindOf(MtreeTreeNode node) => node.KindWord switch
     {
@@ -242,7 +280,23 @@ internal sealed class MtreeTreeBuilder
         "romd" => RegionKind.RomDevice,
         "ramd" => RegionKind.RamDevice,
         "-W" => RegionKind.Io,
-        "RW" when node.Children.Count == 0 => RegionKind.Ram,
+        "RW" when node.Children.Count == 0 => AssumeRwLeaf(node),
         _ => _hints.IsTerminalIo(node.Name, node.Children.Count > 0) ? RegionKind.Io : RegionKind.Container,
     };
+
+    /// <summary>
+    /// Old QEMU's <c>RW</c> cannot tell RAM from MMIO: <c>pc.ram</c> and an ioapic both print it. Reading MMIO as RAM
+    /// makes it DMA-mappable, reading RAM as MMIO hides it from vfio; both are wrong numbers, so the choice goes by
+    /// the names QEMU gives RAM blocks (<c>*ram*</c>, <c>*rom*</c>, <c>*bios*</c>, <c>*flash*</c>) or a hint, and is
+    /// written down in <see cref="MtreeTreeSpace.Assumptions"/>.
+    /// </summary>
+    private RegionKind AssumeRwLeaf(MtreeTreeNode node)
+    {
+        bool ram = _hints.TerminalIo.Contains(node.Name) ? false
+            : node.Name.Contains("ram", StringComparison.OrdinalIgnoreCase) || node.Name.Contains("rom", StringComparison.OrdinalIgnoreCase)
+              || node.Name.Contains("bios", StringComparison.OrdinalIgnoreCase) || node.Name.Contains("flash", StringComparison.OrdinalIgnoreCase);
+        _assumptions.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"line {node.LineNumber}: \"{node.Name}\" prints old QEMU's RW without subregions, which is RAM or MMIO; read as {(ram ? "RAM (its name is a RAM block's)" : "MMIO (i/o)")}"));
+        return ram ? RegionKind.Ram : RegionKind.Io;
+    }
 }
