@@ -12,7 +12,8 @@ using Verify.Vfio;
 namespace Verify.Cli;
 
 /// <summary>
-/// <c>verify diff OLD NEW</c>: reads two <c>info mtree -f</c> dumps and shows what the transaction between them
+/// <c>verify diff OLD NEW</c>: reads two <c>info mtree</c> dumps (either form; a tree is rendered first, see
+/// <see cref="RenderCommand"/>) and shows what the transaction between them
 /// costs a passed-through device: the listener callbacks, the naive vfio listener's ioctls and the coalescing
 /// plans, with collateral pages, largest window and live mappings side by side.
 /// </summary>
@@ -20,14 +21,15 @@ internal static class DiffCommand
 {
     public static Command Create()
     {
-        var oldFile = new Argument<FileInfo>("OLD") { Description = "'info mtree -f' before the transaction" };
-        var newFile = new Argument<FileInfo>("NEW") { Description = "'info mtree -f' after the transaction" };
+        var oldFile = new Argument<FileInfo>("OLD") { Description = "'info mtree -f' (or 'info mtree') before the transaction" };
+        var newFile = new Argument<FileInfo>("NEW") { Description = "'info mtree -f' (or 'info mtree') after the transaction" };
+        var hints = MtreeInput.HintOption();
         var addressSpace = new Option<string>("--as") { HelpName = "NAME", Description = "the address space whose FlatView to compare", DefaultValueFactory = _ => "memory" };
         var hostPage = new Option<string>("--host-page") { HelpName = "4K|64K", Description = "host page size: 4K or 64K", DefaultValueFactory = _ => "4K" };
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
         var command = new Command("diff", "compare the naive vfio listener and the coalescing listener on one transaction OLD -> NEW")
         {
-            oldFile, newFile, addressSpace, hostPage, json,
+            oldFile, newFile, addressSpace, hostPage, hints, json,
         };
         command.SetAction(parse =>
         {
@@ -39,8 +41,16 @@ internal static class DiffCommand
 
             try
             {
-                var before = ReadView(parse.GetValue(oldFile)!, space);
-                var after = ReadView(parse.GetValue(newFile)!, space);
+                var treeHints = MtreeInput.Hints(parse.GetValue(hints)!);
+                var oldInput = MtreeInput.Read(parse.GetValue(oldFile)!, treeHints);
+                var newInput = MtreeInput.Read(parse.GetValue(newFile)!, treeHints);
+                var before = oldInput.ViewOf(space);
+                var after = newInput.ViewOf(space);
+                foreach (string assumption in oldInput.Assumptions.Concat(newInput.Assumptions).Distinct(StringComparer.Ordinal))
+                {
+                    Console.Error.WriteLine($"verify diff: assumed: {assumption}");
+                }
+
                 var comparison = ListenerComparison.Of(before, after, DmaOptions.Default with { HostPageSize = page });
                 if (parse.GetValue(json))
                 {
@@ -53,7 +63,7 @@ internal static class DiffCommand
 
                 return 0;
             }
-            catch (DumpException error)
+            catch (CommandInputException error)
             {
                 return Fail(error.Message);
             }
@@ -67,28 +77,6 @@ internal static class DiffCommand
         "64K" or "65536" => 0x1_0000,
         _ => null,
     };
-
-    private static FlatView ReadView(FileInfo file, string space)
-    {
-        MtreeFlatDump dump;
-        try
-        {
-            using var reader = file.OpenText();
-            dump = MtreeFlatText.Read(reader);
-        }
-        catch (MtreeFormatException error)
-        {
-            throw new DumpException($"{file}: {error.Message}");
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new DumpException($"{file}: {error.Message}");
-        }
-
-        var section = dump.SectionFor(space);
-        return section?.View ?? throw new DumpException(
-            $"{file}: no FlatView for address space \"{space}\" (it has {string.Join(", ", dump.Sections.SelectMany(s => s.AddressSpaces).Select(a => $"\"{a.Name}\""))})");
-    }
 
     private static void Print(ListenerComparison comparison, string space)
     {
@@ -180,6 +168,4 @@ internal static class DiffCommand
         return 2;
     }
 
-    // A problem with an input file, reported as one line naming the file (and line) without a stack trace.
-    private sealed class DumpException(string message) : Exception(message);
 }

@@ -12,6 +12,7 @@ internal static class VerifyCommand
             CheckCommand.Create(),
             QemuCommand.Create(),
             DiffCommand.Create(),
+            RenderCommand.Create(),
             ReplayCommand.Create(),
         };
         return root.Parse(args).Invoke();

@@ -410,4 +410,26 @@ public class MtreeTreeTextTests
         Assert.Equal("system", smm.ParentOf("pci"));
         Assert.False(smm.Contains("pci#2"));
     }
+
+    [Fact]
+    public void Read_MonitorPromptAroundTheOutput_IsSkipped()
+    {
+        string text = "(qemu) info mtree\n" + PcTree + "(qemu) \n";
+
+        Assert.Equal(MtreeTreeText.Read(PcTree).MemoryRegions, MtreeTreeText.Read(text).MemoryRegions);
+    }
+
+    [Theory]
+    [InlineData("    ...")]
+    [InlineData("    [...]")]
+    [InlineData("    \u2026")]
+    public void Read_Elision_ThrowsSayingTheDumpWasShortened(string elision)
+    {
+        string text = SystemHeader + "    0000000000000000-0000000000000fff (prio 0, ram): ram0\n" + elision + "\n";
+
+        var error = Assert.Throws<MtreeFormatException>(() => MtreeTreeText.Read(text));
+
+        Assert.Equal(4, error.LineNumber);
+        Assert.Contains("shortened by hand", error.Message, StringComparison.Ordinal);
+    }
 }

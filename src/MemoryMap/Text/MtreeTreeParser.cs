@@ -63,6 +63,17 @@ internal sealed class MtreeTreeParser
             return;
         }
 
+        if (MtreeSyntax.IsElision(line))
+        {
+            throw new MtreeFormatException(_lineNumber,
+                $"elision \"{line.Trim()}\": the dump was shortened by hand, so regions are missing; paste the whole output of 'info mtree'");
+        }
+
+        if (_current is null && line.StartsWith(MtreeSyntax.MonitorPrompt, StringComparison.Ordinal))
+        {
+            return; // the monitor's prompt and the command a paste often keeps above (or below) the output
+        }
+
         if (_current is null)
         {
             string hint = line.StartsWith(MtreeSyntax.FlatViewHeader, StringComparison.Ordinal)

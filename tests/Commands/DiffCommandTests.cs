@@ -1,0 +1,34 @@
+namespace Verify.Commands;
+
+/// <summary><c>verify diff</c> takes either form of <c>info mtree</c>, and a tree and its flat listing say the same.</summary>
+public class DiffCommandTests
+{
+    [Fact]
+    public void Diff_TreeDumps_SameReportAsQemusFlatDumpsOfTheSameStates()
+    {
+        string treeBefore = TranscriptDumps.Save("q35-pam.transcript", 0, flat: false);
+        string treeAfter = TranscriptDumps.Save("q35-pam.transcript", 1, flat: false);
+        string flatBefore = TranscriptDumps.Save("q35-pam.transcript", 0, flat: true);
+        string flatAfter = TranscriptDumps.Save("q35-pam.transcript", 1, flat: true);
+
+        var fromTrees = VerifyProcess.Run("diff", treeBefore, treeAfter, "--json");
+        var fromFlat = VerifyProcess.Run("diff", flatBefore, flatAfter, "--json");
+        var mixed = VerifyProcess.Run("diff", treeBefore, flatAfter, "--json");
+
+        Assert.Equal((0, ""), (fromFlat.ExitCode, fromFlat.Error));
+        Assert.Equal(fromFlat.Output, fromTrees.Output);
+        Assert.Equal(fromFlat.Output, mixed.Output);
+    }
+
+    [Fact]
+    public void Diff_MalformedTree_NamesTheFileAndLine()
+    {
+        string tree = Path.GetTempFileName();
+        File.WriteAllText(tree, "address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    00000000000c0000 (prio 1, ram): broken\n");
+
+        var run = VerifyProcess.Run("diff", tree, tree);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"verify diff: {tree}: line 3: ", run.Error, StringComparison.Ordinal);
+    }
+}
