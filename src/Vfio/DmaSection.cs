@@ -47,7 +47,7 @@ public readonly record struct DmaSection(FlatRange Section, DmaMapping? Mapping,
 
         if (section.Kind == RegionKind.Iommu)
         {
-            return new DmaSection(section, null, SectionSkipReason.Iommu);
+            return new DmaSection(section, null, SectionSkipReason.Iommu) { Interior = AddressRange.FromBounds((ulong)start, end) };
         }
 
         ulong iommuMask = options.IommuMinPageSize - 1;
@@ -60,6 +60,13 @@ public readonly record struct DmaSection(FlatRange Section, DmaMapping? Mapping,
         var mapping = new DmaMapping(interior, section.Region, section.OffsetInRegion + (interior.Start - section.Range.Start), !section.ReadOnly);
         return new DmaSection(section, mapping, null);
     }
+
+    /// <summary>
+    /// The host-page interior QEMU computes for the section (<c>vfio_get_section_iova_range</c>): the mapping's IOVA
+    /// when it is mapped, and for an IOMMU section the range its region_del unmaps in one call after removing the
+    /// notifier; null when the section is skipped before the interior is computed or the interior is empty.
+    /// </summary>
+    public AddressRange? Interior { get => field ?? Mapping?.Iova; init => field = value; }
 
     /// <inheritdoc/>
     public override string ToString() => Mapping is { } m ? $"{Section} => map {m}" : $"{Section} => skip ({Skip})";

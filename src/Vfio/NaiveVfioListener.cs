@@ -5,7 +5,9 @@ namespace Verify.Vfio;
 
 /// <summary>
 /// QEMU's vfio listener as it is today (docs/semantics.md 2.4): one MAP of a section's host-page interior on
-/// <c>region_add</c>, one UNMAP of the same interior on <c>region_del</c>, nothing on <c>region_nop</c>. It keeps
+/// <c>region_add</c>, one UNMAP of the same interior on <c>region_del</c>, nothing on <c>region_nop</c>. An IOMMU
+/// section registers a notifier instead of a MAP, and its <c>region_del</c> removes the notifier and then unmaps the
+/// whole section's interior in one call. It keeps
 /// no history, so del A, del B, add A' unmaps and maps again every page of A and B.
 /// </summary>
 /// <remarks>Calls go out as the callbacks arrive, not at commit. Results are recorded in <see cref="Log"/>, never
@@ -100,24 +102,14 @@ public sealed class NaiveVfioListener : IMemoryListener
         {
             if (section.Skip == SectionSkipReason.Iommu)
             {
+                // vfio_listener_region_del: the notifier goes first, then "the one big unmap below is adequate to
+                // remove any individual page mappings in the IOMMU which might have been copied into VFIO" (its FIXME).
                 _notifiers.Add(new NaiveNotifier(Transaction, container.Name, range, Registered: false));
             }
-            else if (section.Mapping is { } m && m.Iova.Size == AddressSpace.End)
+
+            if (section.Interior is { } iova)
             {
-                // "vfio: Don't issue full 2^64 unmap": unmap-all, or two halves on kernels without it.
-                if (container.Traits.SupportsUnmapAll)
-                {
-                    Issue(container, new DmaOperation.UnmapAll());
-                }
-                else
-                {
-                    Issue(container, new DmaOperation.Unmap(LowerHalf));
-                    Issue(container, new DmaOperation.Unmap(UpperHalf));
-                }
-            }
-            else if (section.Mapping is { } mapping)
-            {
-                Issue(container, new DmaOperation.Unmap(mapping.Iova));
+                Unmap(container, iova);
             }
         }
     }
@@ -143,6 +135,24 @@ public sealed class NaiveVfioListener : IMemoryListener
         else if (section.Mapping is { } m)
         {
             Issue(container, new DmaOperation.Map(m));
+        }
+    }
+
+    private void Unmap(IDmaBackend container, AddressRange iova)
+    {
+        if (iova.Size != AddressSpace.End)
+        {
+            Issue(container, new DmaOperation.Unmap(iova));
+        }
+        else if (container.Traits.SupportsUnmapAll)
+        {
+            // "vfio: Don't issue full 2^64 unmap": unmap-all, or two halves on kernels without it.
+            Issue(container, new DmaOperation.UnmapAll());
+        }
+        else
+        {
+            Issue(container, new DmaOperation.Unmap(LowerHalf));
+            Issue(container, new DmaOperation.Unmap(UpperHalf));
         }
     }
 

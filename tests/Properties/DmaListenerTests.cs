@@ -359,16 +359,35 @@ public class DmaListenerTests
     }
 
     [Fact]
-    public void NaiveVfioListener_IommuSectionAddedAndRemoved_RegistersNotifierWithoutMap()
+    public void NaiveVfioListener_IommuSectionAddedAndRemoved_NotifierInsteadOfMapThenOneBigUnmap()
     {
         var (listener, _, topology) = Naive();
         var iommu = new FlatRange(AddressRange.FromBounds(0, 0x1_0000_0000), "vtd-iommu", RegionKind.Iommu, 0); // [0x0, 0x1_0000_0000)
 
         topology.Commit(FlatView.Create([iommu]));
+        Assert.Empty(listener.Log);
         topology.Commit(FlatView.Empty);
 
-        Assert.Empty(listener.Log);
+        // hw/vfio/listener.c region_del: notifier unregistered, then one unmap over the whole section
         Assert.Equal([true, false], listener.Notifiers.Select(n => n.Registered));
+        Assert.Equal<DmaOperation>([new DmaOperation.Unmap(iommu.Range)], listener.Log.Select(c => c.Operation).ToArray());
+    }
+
+    [Fact]
+    public void NaiveVfioListener_WholeSpaceIommuSectionRemoved_UnmapsAllOrTwoHalves()
+    {
+        var iommu = new FlatRange(new AddressRange(0, AddressSpace.End), "vtd-iommu", RegionKind.Iommu, 0); // [0x0, 2^64)
+        var (withUnmapAll, _, topology) = Naive();
+        topology.Commit(FlatView.Create([iommu]));
+        topology.Commit(FlatView.Empty);
+        var (withoutUnmapAll, _, older) = Naive(traits: DmaBackendTraits.Type1 with { SupportsUnmapAll = false });
+        older.Commit(FlatView.Create([iommu]));
+        older.Commit(FlatView.Empty);
+
+        Assert.Equal<DmaOperation>([new DmaOperation.UnmapAll()], withUnmapAll.Log.Select(c => c.Operation).ToArray());
+        Assert.Equal<DmaOperation>(
+            [new DmaOperation.Unmap(new AddressRange(0, 1UL << 63)), new DmaOperation.Unmap(new AddressRange(1UL << 63, 1UL << 63))], // [0, 2^63), [2^63, 2^64)
+            withoutUnmapAll.Log.Select(c => c.Operation).ToArray());
     }
 
     [Fact]

@@ -416,7 +416,7 @@ public class MtreeTreeTextTests
     {
         string text = "(qemu) info mtree\n" + PcTree + "(qemu) \n";
 
-        Assert.Equal(MtreeTreeText.Read(PcTree).MemoryRegions, MtreeTreeText.Read(text).MemoryRegions);
+        Assert.Equal(MtreeTreeText.Read(PcTree).ToFlat(), MtreeTreeText.Read(text).ToFlat());
     }
 
     [Theory]

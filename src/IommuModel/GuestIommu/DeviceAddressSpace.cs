@@ -172,36 +172,42 @@ public sealed class DeviceAddressSpace
 
         public void RegionDel(in FlatRange range)
         {
-            space.RamListener.RegionDel(range);
             if (DmaSection.Of(range, space._owner.DmaOptions).Skip != SectionSkipReason.Iommu)
             {
+                space.RamListener.RegionDel(range);
                 return;
             }
 
             var section = range.Range;
             var notifier = space._notifiers.Find(n => n.Section == section);
-            if (notifier is null)
+            if (notifier is not null)
             {
-                return;
-            }
-
-            notifier.Forget();
-            space._notifiers.Remove(notifier);
-            if (space.Planner is not null)
-            {
-                return;
+                notifier.Forget();
+                space._notifiers.Remove(notifier);
             }
 
             var container = space.Container;
             container.Source = IoctlSource.Notifier;
-            if (section.Size == AddressSpace.End)
+            if (space.RamListener is NaiveVfioListener)
             {
-                container.UnmapAll();
+                // QEMU's listener issues the one big unmap itself, after the notifier is gone.
+                space.RamListener.RegionDel(range);
             }
             else
             {
-                // vfio_listener_region_del: "the one big unmap below is adequate to remove any individual page mappings".
-                container.Unmap(section);
+                space.RamListener.RegionDel(range);
+                if (notifier is not null && space.Planner is null)
+                {
+                    // vfio_listener_region_del: "the one big unmap below is adequate to remove any individual page mappings".
+                    if (section.Size == AddressSpace.End)
+                    {
+                        container.UnmapAll();
+                    }
+                    else
+                    {
+                        container.Unmap(section);
+                    }
+                }
             }
 
             container.Source = IoctlSource.Listener;

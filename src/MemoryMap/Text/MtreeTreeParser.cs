@@ -69,9 +69,12 @@ internal sealed class MtreeTreeParser
                 $"elision \"{line.Trim()}\": the dump was shortened by hand, so regions are missing; paste the whole output of 'info mtree'");
         }
 
-        if (_current is null && line.StartsWith(MtreeSyntax.MonitorPrompt, StringComparison.Ordinal))
+        if (line.StartsWith(MtreeSyntax.MonitorPrompt, StringComparison.Ordinal))
         {
-            return; // the monitor's prompt and the command a paste often keeps above (or below) the output
+            // The monitor's prompt and the command a paste often keeps above (or below) the output; no region line
+            // starts with it, and the prompt ends whatever section was open.
+            _current = null;
+            return;
         }
 
         if (_current is null)

@@ -54,6 +54,34 @@ public static class DmaVisibilityOracle
         return new DmaMapping(AddressRange.FromBounds((ulong)first, last), t.Region, t.Offset, t.Writable);
     }
 
+    /// <summary>
+    /// The one UNMAP QEMU's vfio listener issues when a section is deleted, read from docs/semantics.md 2.4: the
+    /// interior <see cref="SectionMap"/> mapped for a RAM section, and for an IOMMU section (mapped by its notifier,
+    /// never by the listener) the host-page interior of the whole section, under the same skip rules: QEMU removes
+    /// the notifier and relies on "one big unmap" to remove every page it copied. Null when it unmaps nothing.
+    /// </summary>
+    /// <param name="s">A deleted section.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The IOVA range unmapped, or null.</returns>
+    public static AddressRange? SectionUnmap(FlatRange s, DmaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (s.Kind != RegionKind.Iommu)
+        {
+            return SectionMap(s, options)?.Iova;
+        }
+
+        UInt128 p = options.HostPageSize;
+        UInt128 start = s.Range.Start, end = (UInt128)s.Range.Start + s.Range.Size;
+        UInt128 first = (start + p - 1) / p * p, last = end / p * p;
+        if (options.ProtectedRegions.Contains(s.Region) || s.Range.Start >= (1UL << 63) || s.Range.Start % p != s.OffsetInRegion % p || first >= last)
+        {
+            return null;
+        }
+
+        return AddressRange.FromBounds((ulong)first, last);
+    }
+
     /// <summary>What a list of live mappings translates <paramref name="iova"/> to, by linear scan.</summary>
     /// <param name="mappings">Live mappings (any order).</param>
     /// <param name="iova">An address.</param>
