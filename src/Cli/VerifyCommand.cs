@@ -13,6 +13,7 @@ internal static class VerifyCommand
             QemuCommand.Create(),
             DiffCommand.Create(),
             RenderCommand.Create(),
+            TraceCommand.Create(),
             ReplayCommand.Create(),
         };
         return root.Parse(args).Invoke();
