@@ -110,6 +110,10 @@ internal sealed class MtreeInput
         Flat.SectionFor(addressSpace)?.View ?? throw new CommandInputException(
             $"{File}: no address space \"{addressSpace}\" (it has {string.Join(", ", Flat.Sections.SelectMany(s => s.AddressSpaces).Select(a => $"\"{a.Name}\""))})");
 
+    // START-END as both forms print it: 16 hex digits and a dash.
+    private static bool IsRangeLine(ReadOnlySpan<char> text) =>
+        text.Length > 16 && text[16] == '-' && !text[..16].ContainsAnyExcept("0123456789abcdefABCDEF");
+
     // The tree form always starts a section with a header; the flat form never prints one of these.
     private static bool IsTreeForm(string text)
     {
@@ -121,7 +125,10 @@ internal sealed class MtreeInput
                 continue;
             }
 
-            return trimmed.StartsWith("address-space: ", StringComparison.Ordinal) || trimmed.StartsWith("memory-region: ", StringComparison.Ordinal);
+            // A range line indented other than the flat form's two spaces is a piece of a tree.
+            int indent = trimmed.Length - trimmed.TrimStart(' ').Length;
+            return trimmed.StartsWith("address-space: ", StringComparison.Ordinal) || trimmed.StartsWith("memory-region: ", StringComparison.Ordinal)
+                || (indent != 2 && IsRangeLine(trimmed[indent..]));
         }
 
         return false;

@@ -106,7 +106,7 @@ public sealed class MtreeFlatDump : IEquatable<MtreeFlatDump>
         sections.IsEmpty ? Empty : new MtreeFlatDump(sections, numbers, start);
 
     /// <summary>The section that shows <paramref name="addressSpace"/>: the one with that <c>AS</c> line, or, in a paste
-    /// of one view without its header (which names no address space), that view.</summary>
+    /// of one view that names no address space (its header or its <c>AS</c> lines left out), that view.</summary>
     /// <param name="addressSpace">An address space name as QEMU prints it (<c>memory</c>, <c>I/O</c>, <c>cpu-memory-0</c>).</param>
     /// <returns>The section, or null when no section shows it.</returns>
     public MtreeFlatSection? SectionFor(string addressSpace)
@@ -123,7 +123,8 @@ public sealed class MtreeFlatDump : IEquatable<MtreeFlatDump>
             }
         }
 
-        return Start != MtreeFlatStart.Header && Sections.Length == 1 ? Sections[0] : null;
+        // A paste whose one view names no address space (its header cut, or its AS lines removed) shows the only view there is.
+        return Sections.Length == 1 && Sections[0].AddressSpaces.IsEmpty ? Sections[0] : null;
     }
 
     /// <summary>Section-for-section equality, numbers included.</summary>

@@ -38,8 +38,10 @@ internal static class MtreeSyntax
     /// was cut out of the paste, so what follows cannot be trusted to be QEMU's.</summary>
     internal static bool IsElision(ReadOnlySpan<char> line)
     {
+        // Alone or followed by the author's note ("... skipped 30 virtio-mmio regions"); no QEMU line starts so.
         var t = line.Trim();
-        return t is "..." or "[...]" or "\u2026" or "[\u2026]" or "(...)" or "<...>" or "<snip>" or "[snip]";
+        return t.StartsWith("...", StringComparison.Ordinal) || t.StartsWith("[...]", StringComparison.Ordinal) || t.StartsWith("\u2026", StringComparison.Ordinal)
+            || t is "[\u2026]" or "(...)" or "<...>" or "<snip>" or "[snip]";
     }
 
     /// <summary>What QEMU's tree printer puts before a line whose end wrapped; kept as an annotation.</summary>

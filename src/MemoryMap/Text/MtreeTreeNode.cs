@@ -35,6 +35,9 @@ internal sealed class MtreeTreeNode
     /// <summary>A disabled region whose line QEMU did not print; its name, address and size are unknown.</summary>
     public bool Implied { get; init; }
 
+    /// <summary>Printed under an alias (directly or deeper): read for its shape, never part of the tree.</summary>
+    public bool UnderAlias { get; set; }
+
     /// <summary>For an alias line: the printed target name.</summary>
     public string? AliasTarget { get; init; }
 

@@ -81,7 +81,9 @@ internal sealed class MtreeTreeParser
         {
             string hint = line.StartsWith(MtreeSyntax.FlatViewHeader, StringComparison.Ordinal)
                 ? "; this looks like 'info mtree -f', not the tree listing"
-                : "";
+                : line.TrimStart().Length > 16 && line.TrimStart()[16] == '-'
+                    ? "; a region line before any header is a piece cut out of a tree, whose place in it is lost: paste the whole 'info mtree' output"
+                    : "";
             throw new MtreeFormatException(_lineNumber,
                 $"expected \"{AddressSpaceHeader}NAME\", \"{MemoryRegionHeader}NAME\" or a blank line, got \"{line}\"{hint}");
         }
@@ -148,13 +150,16 @@ internal sealed class MtreeTreeParser
 
     private void Attach(MtreeTreeNode parent, MtreeTreeNode child)
     {
-        if (parent.IsAlias)
+        // QEMU prints an alias's own subregions (VT-d adds its interrupt window to each device's vtd-nodmar alias),
+        // but render_memory_region renders an alias's target and never its subregions: they are read and dropped.
+        if (!parent.IsAlias && !parent.UnderAlias)
         {
-            throw new MtreeFormatException(_lineNumber,
-                $"expected no region under alias \"{parent.Name}\" (line {parent.LineNumber}), got \"{child.Name}\"; an alias has no subregions");
+            parent.Children.Add(child);
         }
-
-        parent.Children.Add(child);
+        else
+        {
+            child.UnderAlias = true;
+        }
     }
 
     // An unprinted disabled region: placed at its parent's start so its children keep their printed addresses.
