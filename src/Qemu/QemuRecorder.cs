@@ -13,8 +13,9 @@ public sealed record QemuRecorderOptions
     /// <summary>The default options.</summary>
     public static QemuRecorderOptions Default { get; } = new();
 
-    /// <summary>The QEMU binary: a name looked up on <c>PATH</c>, or a path.</summary>
-    public string Binary { get; init; } = "qemu-system-x86_64";
+    /// <summary>The QEMU binary: a name looked up on <c>PATH</c>, or a path; null for the script's own
+    /// (<c>qemu-system-SYSTEM</c>, <see cref="QemuScript.System"/>).</summary>
+    public string? Binary { get; init; }
 
     /// <summary>How long one command (or QEMU's start up to its monitor prompt) may take.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -66,7 +67,7 @@ public sealed class QemuRecorder
     public async Task<QemuTranscript> RecordAsync(QemuScript script, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(script);
-        string binary = Locate(_options.Binary);
+        string binary = Locate(_options.Binary ?? $"qemu-system-{script.System}", script.Package);
         string socketPath = Path.Combine(Path.GetTempPath(), $"verify-qemu-{Guid.NewGuid():N}.sock");
         var start = new ProcessStartInfo(binary)
         {
@@ -148,7 +149,7 @@ public sealed class QemuRecorder
         }
     }
 
-    private static string Locate(string binary)
+    private static string Locate(string binary, string package)
     {
         if (binary.Contains('/', StringComparison.Ordinal))
         {
@@ -164,7 +165,7 @@ public sealed class QemuRecorder
             }
         }
 
-        throw new QemuRecordingException($"{binary} not found on PATH; install it with apt-get install -y qemu-system-x86");
+        throw new QemuRecordingException($"{binary} not found on PATH; install it with apt-get install -y {package}");
     }
 
     /// <summary>One running QEMU: its qtest pipe, its monitor socket and the stderr seen so far.</summary>

@@ -23,18 +23,29 @@ public static class QemuRegionFacts
     /// <summary>
     /// MMIO regions with subregions: <c>io</c> (<c>memory_map_init</c> in <c>softmmu/physmem.c</c>:
     /// <c>memory_region_init_io(system_io, ..., &amp;unassigned_io_ops, ..., "io", 65536)</c>, under every port
-    /// region) and <c>rtc</c> (<c>hw/rtc/mc146818rtc.c</c>: <c>memory_region_init_io(&amp;s-&gt;io, ..., "rtc", 2)</c>
-    /// with the coalesced <c>rtc-index</c> inside).
+    /// region), <c>rtc</c> (<c>hw/rtc/mc146818rtc.c</c>: <c>memory_region_init_io(&amp;s-&gt;io, ..., "rtc", 2)</c>
+    /// with the coalesced <c>rtc-index</c> inside), <c>vga.mmio</c> (<c>hw/display/vga-pci.c</c>:
+    /// <c>memory_region_init_io(&amp;d-&gt;mmio, ..., &amp;unassigned_io_ops, NULL, "vga.mmio", PCI_VGA_MMIO_SIZE)</c>
+    /// under the ioports, bochs dispi and extended registers), and the gpex windows of aarch64 and riscv virt
+    /// (<c>hw/pci-host/gpex.c</c>: <c>memory_region_init_io(&amp;s-&gt;io_mmio_window, ..., "gpex_mmio_window",
+    /// UINT64_MAX)</c> and <c>"gpex_ioport_window"</c>, each over its container).
     /// </summary>
-    public static ImmutableArray<string> TerminalIo { get; } = ["io", "rtc"];
+    public static ImmutableArray<string> TerminalIo { get; } = ["io", "rtc", "vga.mmio", "gpex_mmio_window", "gpex_ioport_window"];
 
     /// <summary>
     /// Containers (<c>memory_region_init</c>) that print without subregions because theirs are disabled or not
     /// plugged yet: <c>bus master container</c> (<c>hw/pci/pci.c</c>, per PCI device), <c>device-memory</c>
-    /// (<c>hw/i386/pc.c</c>, the hotplug window for DIMMs) and <c>smram</c> (<c>hw/pci-host/q35.c</c> and
-    /// <c>i440fx.c</c>, SMRAM windows enabled only when the guest opens them).
+    /// (<c>hw/i386/pc.c</c>, the hotplug window for DIMMs), <c>smram</c> (<c>hw/pci-host/q35.c</c> and
+    /// <c>i440fx.c</c>, SMRAM windows enabled only when the guest opens them), <c>platform bus</c>
+    /// (<c>hw/core/platform-bus.c</c>: <c>memory_region_init(&amp;pbus-&gt;mmio, ..., "platform bus", ...)</c>, empty until
+    /// a sysbus device is plugged), gpex's <c>gpex_mmio</c> and <c>gpex_ioport</c> (<c>hw/pci-host/gpex.c</c>:
+    /// <c>memory_region_init</c>, empty until a BAR is placed), and pseries' PHB spaces and TCE roots
+    /// (<c>hw/ppc/spapr_pci.c</c>: <c>memory_region_init(&amp;sphb-&gt;memspace, ..., "pci@BUID.mmio", UINT64_MAX)</c> and
+    /// <c>"pci@BUID.io"</c>; <c>hw/ppc/spapr_iommu.c</c>: <c>memory_region_init(&amp;tcet-&gt;root, ..., "tce-root-LIOBN",
+    /// UINT64_MAX)</c>, empty while its DMA window is not enabled).
     /// </summary>
-    public static ImmutableArray<string> ContainerIo { get; } = ["bus master container", "device-memory", "smram"];
+    public static ImmutableArray<string> ContainerIo { get; } =
+        ["bus master container", "device-memory", "smram", "platform bus", "gpex_mmio", "gpex_ioport", "pci@*.mmio", "pci@*.io", "tce-root-*"];
 
     /// <summary>All of the above as reader hints.</summary>
     public static MtreeTreeHints Hints { get; } = new()

@@ -38,6 +38,7 @@ public sealed record QemuStep(string Label, ImmutableArray<QemuAction> Actions, 
 /// <remarks>
 /// The format, one directive a line, <c>#</c> starts a comment line, blank lines are ignored:
 /// <code>
+/// system aarch64                   # at most once, before the first step: qemu-system-aarch64 (default x86_64)
 /// machine pc                       # exactly once, before the first step
 /// args -m 512 -device edu,addr=4   # any number, before the first step; split on spaces
 /// step PAM 0xe8000 becomes RAM     # opens a step; the rest of the line is its label
@@ -54,6 +55,19 @@ public sealed record QemuStep(string Label, ImmutableArray<QemuAction> Actions, 
 /// <param name="Steps">The steps; at least one.</param>
 public sealed record QemuScript(string Name, string Machine, ImmutableArray<string> Args, ImmutableArray<QemuStep> Steps)
 {
+    /// <summary>The target QEMU is built for: the <c>qemu-system-SYSTEM</c> binary that runs the script
+    /// (<c>x86_64</c> unless the script says <c>system NAME</c>).</summary>
+    public string System { get; init; } = "x86_64";
+
+    /// <summary>The Debian package that installs <see cref="System"/>'s binary.</summary>
+    public string Package => System switch
+    {
+        "x86_64" or "i386" => "qemu-system-x86",
+        "aarch64" or "arm" => "qemu-system-arm",
+        "ppc64" or "ppc" => "qemu-system-ppc",
+        _ => "qemu-system-misc",
+    };
+
     /// <summary>The qtest commands a script may use (QEMU's <c>qtest.c</c>); anything else is a typo.</summary>
     public static readonly ImmutableHashSet<string> QtestVerbs = ImmutableHashSet.Create(
         StringComparer.Ordinal,
@@ -82,7 +96,7 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(name);
-        string? machine = null;
+        string? machine = null, system = null;
         var args = ImmutableArray.CreateBuilder<string>();
         var steps = ImmutableArray.CreateBuilder<QemuStep>();
         (string Label, int Line, ImmutableArray<QemuAction>.Builder Actions)? open = null;
@@ -115,6 +129,15 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
 
             switch (word)
             {
+                case "system" when steps.Count > 0 || open is not null:
+                    throw Error("'system' must come before the first step");
+                case "system" when system is not null:
+                    throw Error("'system' is given twice; expected it at most once");
+                case "system" when rest.Length == 0 || !rest.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'):
+                    throw Error($"'{line}': expected 'system NAME' with one target name (x86_64, aarch64, riscv64, ppc64, ...)");
+                case "system":
+                    system = rest;
+                    break;
                 case "machine" when steps.Count > 0 || open is not null:
                 case "args" when steps.Count > 0 || open is not null:
                     throw Error($"'{word}' must come before the first step");
@@ -152,7 +175,7 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
                 case "qtest" or "hmp":
                     throw Error($"'{line}': a command must be indented under a 'step LABEL' line");
                 default:
-                    throw Error($"'{word}': expected 'machine', 'args', 'step', or an indented 'qtest'/'hmp' command");
+                    throw Error($"'{word}': expected 'system', 'machine', 'args', 'step', or an indented 'qtest'/'hmp' command");
             }
         }
 
@@ -171,7 +194,7 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
             throw new QemuFormatException(name, lines.Length, "no steps; expected at least one 'step LABEL' with indented commands");
         }
 
-        return new QemuScript(name, machine, args.ToImmutable(), steps.ToImmutable());
+        return new QemuScript(name, machine, args.ToImmutable(), steps.ToImmutable()) { System = system ?? "x86_64" };
     }
 
     private static QemuStep CloseStep(string label, int line, ImmutableArray<QemuAction>.Builder actions, string file) =>

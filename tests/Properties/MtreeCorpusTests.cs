@@ -103,6 +103,16 @@ public class MtreeCorpusTests
         Assert.Equal(0xfee00000UL, window.Range.Start);
     }
 
+    [Fact]
+    public void Render_VgaMmioFromAPublicDump_FillsItsGapsAsTheFlatListingOfThatMachineShows()
+    {
+        // The corpus' flat dump of a sibling VM shows vga.mmio itself between its four subregions (lines 33-39).
+        var memory = Read(File.ReadAllText(Path.Combine(Corpus, "pc-i440fx-tcg-cpu-smm.tree.txt")), tree: true).SectionFor("memory")!;
+
+        var gaps = memory.View.Where(r => r.Region == "vga.mmio").Select(r => (r.Range.Start - 0xfebf4000, r.OffsetInRegion)).ToList();
+        Assert.Equal([(0x180UL, 0x180UL), (0x420UL, 0x420UL), (0x516UL, 0x516UL), (0x608UL, 0x608UL)], gaps);
+    }
+
     // A tree reads as the flat listing its render prints; one with memory-region sections only, as theirs.
     private static MtreeFlatDump Read(string text, bool tree)
     {

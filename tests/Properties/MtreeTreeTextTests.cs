@@ -432,4 +432,18 @@ public class MtreeTreeTextTests
         Assert.Equal(4, error.LineNumber);
         Assert.Contains("shortened by hand", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("tce-root-*", "tce-root-80000001", true)]
+    [InlineData("pci@*.io", "pci@800000020000000.io", true)]
+    [InlineData("pci@*.io", "pci@800000020000000.iommu-root", false)]
+    [InlineData("pci@*.io", "pci@.io", true)]
+    [InlineData("a*b*c", "abc", true)]
+    [InlineData("a*b*c", "acb", false)]
+    [InlineData("smram", "smram", true)]
+    [InlineData("smram", "smram-low", false)]
+    public void Matches_NamesAndStarPatterns_MatchAsQemuNumbersItsInstances(string pattern, string name, bool expected)
+    {
+        Assert.Equal(expected, MtreeTreeHints.Matches(ImmutableHashSet.Create(StringComparer.Ordinal, pattern), name));
+    }
 }

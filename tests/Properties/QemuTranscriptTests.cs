@@ -93,6 +93,16 @@ public class QemuTranscriptTests
         Assert.Equal(["qtest outb 0x80 0x1", "hmp device_add pc-dimm,id=d1,memdev=m1"], step.Actions.Select(a => a.ToString()));
     }
 
+    [Fact]
+    public void Parse_SystemDirective_PicksTheBinaryAndItsPackage()
+    {
+        var x86 = QemuScript.Parse(MinimalScript, "t.qemu");
+        var arm = QemuScript.Parse("system aarch64\nmachine virt\nstep reset\n  hmp system_reset\n", "a.qemu");
+
+        Assert.Equal(("x86_64", "qemu-system-x86"), (x86.System, x86.Package));
+        Assert.Equal(("aarch64", "qemu-system-arm", "virt"), (arm.System, arm.Package, arm.Machine));
+    }
+
     [Theory]
     [InlineData("machine pc\nstep one\nqtest outb 0x80 0x1\n", 3, "must be indented")]
     [InlineData("machine pc\nstep one\n  qtest poke 0x80 0x1\n", 3, "'poke' is not a qtest command")]
@@ -102,7 +112,10 @@ public class QemuTranscriptTests
     [InlineData("machine pc\nargs -m 512 -S\nstep one\n  qtest outb 0x80 0x1\n", 2, "-S is set by the recorder")]
     [InlineData("machine pc\nmachine q35\n", 2, "given twice")]
     [InlineData("  qtest outb 0x80 0x1\n", 1, "needs a 'step LABEL' line before it")]
-    [InlineData("machine pc\nstepp one\n", 2, "'stepp': expected 'machine', 'args', 'step'")]
+    [InlineData("machine pc\nstepp one\n", 2, "'stepp': expected 'system', 'machine', 'args', 'step'")]
+    [InlineData("system aarch64\nsystem riscv64\n", 2, "'system' is given twice")]
+    [InlineData("system arm 64\n", 1, "expected 'system NAME' with one target name")]
+    [InlineData("machine virt\nstep one\n  hmp system_reset\nsystem aarch64\n", 4, "'system' must come before the first step")]
     [InlineData("step one\n  qtest outb 0x80 0x1\n", 3, "no 'machine NAME' line")]
     public void Parse_BadScript_ErrorNamesFileAndLine(string text, int line, string expected)
     {

@@ -260,7 +260,7 @@ internal sealed class MtreeTreeBuilder
             // target's type and only a hint can say.
             ? MemoryRegion.Alias(name, target, node.AliasOffset, node.Size) with
             {
-                ReadOnly = _hints.ReadOnlyAliases.Contains(node.Name) || node.KindWord is "R-" or "--",
+                ReadOnly = _hints.IsReadOnlyAlias(node.Name) || node.KindWord is "R-" or "--",
             }
             : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" };
         return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile };
@@ -292,7 +292,7 @@ internal sealed class MtreeTreeBuilder
     /// </summary>
     private RegionKind AssumeRwLeaf(MtreeTreeNode node)
     {
-        bool ram = _hints.TerminalIo.Contains(node.Name) ? false
+        bool ram = MtreeTreeHints.Matches(_hints.TerminalIo, node.Name) ? false
             : node.Name.Contains("ram", StringComparison.OrdinalIgnoreCase) || node.Name.Contains("rom", StringComparison.OrdinalIgnoreCase)
               || node.Name.Contains("bios", StringComparison.OrdinalIgnoreCase) || node.Name.Contains("flash", StringComparison.OrdinalIgnoreCase);
         _assumptions.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -21,13 +21,16 @@ public sealed record MtreeTreeHints
     /// <summary>No hints: the structural rule for <c>i/o</c> regions and no read-only aliases.</summary>
     public static MtreeTreeHints None { get; } = new();
 
-    /// <summary>Printed names of <c>i/o</c> regions with content of their own although they have subregions.</summary>
+    /// <summary>Printed names (or <c>*</c> patterns, see <see cref="Matches"/>) of <c>i/o</c> regions with content of their
+    /// own although they have subregions.</summary>
     public ImmutableHashSet<string> TerminalIo { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-    /// <summary>Printed names of <c>i/o</c> regions that are containers although they print without subregions.</summary>
+    /// <summary>Printed names (or <c>*</c> patterns) of <c>i/o</c> regions that are containers although they print without
+    /// subregions.</summary>
     public ImmutableHashSet<string> ContainerIo { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-    /// <summary>Printed names of the aliases that are read-only (<c>memory_region_set_readonly</c> on the alias).</summary>
+    /// <summary>Printed names (or <c>*</c> patterns) of the aliases that are read-only (<c>memory_region_set_readonly</c>
+    /// on the alias).</summary>
     public ImmutableHashSet<string> ReadOnlyAliases { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
     /// <summary>Whether an <c>i/o</c> region (or old QEMU's <c>RW</c> with subregions) has content of its own.</summary>
@@ -35,7 +38,50 @@ public sealed record MtreeTreeHints
     /// <param name="hasSubregions">Whether subregions are printed under it.</param>
     /// <returns>True for MMIO, false for a container.</returns>
     public bool IsTerminalIo(string printedName, bool hasSubregions) =>
-        TerminalIo.Contains(printedName) || (!ContainerIo.Contains(printedName) && !hasSubregions);
+        Matches(TerminalIo, printedName) || (!Matches(ContainerIo, printedName) && !hasSubregions);
+
+    /// <summary>Whether an alias is read-only (<see cref="ReadOnlyAliases"/>).</summary>
+    /// <param name="printedName">The alias's printed name.</param>
+    /// <returns>True when a hint names it.</returns>
+    public bool IsReadOnlyAlias(string printedName) => Matches(ReadOnlyAliases, printedName);
+
+    /// <summary>
+    /// Whether a set names a region: by its exact name, or by a pattern in which <c>*</c> stands for any run of
+    /// characters (QEMU numbers many regions by instance: <c>tce-root-80000001</c>, <c>pci@800000020000000.io</c>).
+    /// </summary>
+    /// <param name="names">Names and patterns.</param>
+    /// <param name="printedName">A printed name.</param>
+    /// <returns>True when one matches.</returns>
+    public static bool Matches(ImmutableHashSet<string> names, string printedName)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(printedName);
+        return names.Contains(printedName) || names.Any(p => p.Contains('*', StringComparison.Ordinal) && Glob(p, printedName));
+    }
+
+    private static bool Glob(string pattern, string name)
+    {
+        var parts = pattern.Split('*');
+        if (!name.StartsWith(parts[0], StringComparison.Ordinal) || !name.EndsWith(parts[^1], StringComparison.Ordinal)
+            || name.Length < parts[0].Length + parts[^1].Length)
+        {
+            return false;
+        }
+
+        int at = parts[0].Length;
+        foreach (string middle in parts[1..^1])
+        {
+            int found = name.IndexOf(middle, at, StringComparison.Ordinal);
+            if (found < 0 || found + middle.Length > name.Length - parts[^1].Length)
+            {
+                return false;
+            }
+
+            at = found + middle.Length;
+        }
+
+        return true;
+    }
 
     /// <summary>Whether two hint sets say the same (each set compared as a set).</summary>
     /// <param name="other">The other hints.</param>
