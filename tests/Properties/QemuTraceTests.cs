@@ -28,6 +28,7 @@ public class QemuTraceTests
         2893@1700000000.000200:vfio_listener_region_skip SKIPPING region_add 0xfec00000 - 0xfec00fff
         vfio_listener_region_add_skip SKIPPING region_add 0xfed00000 - 0xfed003ff
         vfio_listener_region_add_iommu region_add [iommu] vtd-00.0-dmar 0x0 - 0xffffffffffffffff
+        vfio_listener_region_add_iommu region_add [iommu] 0x0 - 0xffffffffffffffff
         vfio_listener_region_add_no_dma_map Region "0000:01:00.0 BAR 2 mmaps[0]" 0xfe001000 size=0x800 is not aligned to 0x1000 and cannot be mapped for DMA
         vfio_region_mmap Region 0000:01:00.0 BAR 0 mmaps[0] [0x0 - 0xffffff]
         2024-03-01T10:00:00.123456Z qemu-system-x86_64: vfio_dma_map(0x55d6e1c3b540, 0xc0000, 0x20000, 0x7f3a400c0000) = -17 (File exists)
@@ -52,7 +53,7 @@ public class QemuTraceTests
         Assert.Equal(
             [
                 "vfio_listener_region_add_ram", "vfio_listener_region_add_ram", "vfio_listener_region_skip", "vfio_listener_region_add_skip",
-                "vfio_listener_region_add_iommu", "vfio_listener_region_add_no_dma_map", "vfio_dma_map", "vfio_container_dma_unmap",
+                "vfio_listener_region_add_iommu", "vfio_listener_region_add_iommu", "vfio_listener_region_add_no_dma_map", "vfio_dma_map", "vfio_container_dma_unmap",
                 "vfio_listener_region_del_iommu", "vfio_listener_region_del", "vfio_listener_region_del_skip", "vfio_dma_unmap_overflow_workaround",
                 "vfio_legacy_dma_unmap_overflow_workaround", "iommufd_backend_map_dma", "iommufd_backend_map_file_dma", "iommufd_backend_unmap_dma",
                 "iommufd_backend_unmap_dma_non_exist",
@@ -61,9 +62,10 @@ public class QemuTraceTests
         Assert.Equal(new QemuTraceStamp(2893, 1_700_000_000, 100), log.Events[0].Stamp);
         Assert.Null(log.Events[1].Stamp);
         Assert.Equal(new QemuTraceEvent.RegionAddRam(0xc0000, 0xbffffff, 0x7f3a400c0000) with { Line = 3 }, log.Events[1]);
-        Assert.Equal(new QemuTraceEvent.MapFailed("vfio_dma_map", "0x55d6e1c3b540", 0xc0000, 0x20000, 0x7f3a400c0000, -17, "File exists") with { Line = 9 }, log.Events[6]);
-        Assert.Equal("0000:01:00.0 BAR 2 mmaps[0]", ((QemuTraceEvent.RegionAddNoDmaMap)log.Events[5]).Region);
-        Assert.Equal(new QemuTraceEvent.IommufdMap("iommufd_backend_map_file_dma", 12, 2, 0, 0x80000, null, 31, 0, true, 0) with { Line = 17 }, log.Events[14]);
+        Assert.Equal(new QemuTraceEvent.RegionAddIommu("", 0, ulong.MaxValue) with { Line = 7 }, log.Events[5]);
+        Assert.Equal(new QemuTraceEvent.MapFailed("vfio_dma_map", "0x55d6e1c3b540", 0xc0000, 0x20000, 0x7f3a400c0000, -17, "File exists") with { Line = 10 }, log.Events[7]);
+        Assert.Equal("0000:01:00.0 BAR 2 mmaps[0]", ((QemuTraceEvent.RegionAddNoDmaMap)log.Events[6]).Region);
+        Assert.Equal(new QemuTraceEvent.IommufdMap("iommufd_backend_map_file_dma", 12, 2, 0, 0x80000, null, 31, 0, true, 0) with { Line = 18 }, log.Events[15]);
         Assert.Equal(1, log.Unknown["vfio_region_mmap"]);
         Assert.Equal(2, log.OtherLines); // the command line and the warning
     }
@@ -203,11 +205,14 @@ public class QemuTraceTests
 
     private static readonly Gen<string> Names = Gen.Elements("vtd-00.0-dmar", "0000:01:00.0 BAR 2 mmaps[0]", "pc.ram", "smmuv3-iommu-memory-region-0-0");
 
+    // QEMU up to 9.x prints region_add [iommu] without the region's name.
+    private static readonly Gen<string> NameOrNone = Gen.OneOf(Names, Gen.Constant(""));
+
     private static readonly Gen<bool> Flag = Gen.Elements(true, false);
 
     private static readonly Gen<QemuTraceEvent> Event = Gen.OneOf(
         from iova in Hex from last in Hex from vaddr in Hex select (QemuTraceEvent)new QemuTraceEvent.RegionAddRam(iova, last, vaddr),
-        from name in Names from iova in Hex from last in Hex select (QemuTraceEvent)new QemuTraceEvent.RegionAddIommu(name, iova, last),
+        from name in NameOrNone from iova in Hex from last in Hex select (QemuTraceEvent)new QemuTraceEvent.RegionAddIommu(name, iova, last),
         from name in Names from iova in Hex from size in Hex select (QemuTraceEvent)new QemuTraceEvent.RegionAddNoDmaMap(name, iova, size, 0x1000),
         from iova in Hex from last in Hex select (QemuTraceEvent)new QemuTraceEvent.RegionDel(iova, last),
         from name in Names select (QemuTraceEvent)new QemuTraceEvent.RegionDelIommu(name),

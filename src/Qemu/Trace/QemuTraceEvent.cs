@@ -23,7 +23,7 @@ public abstract record QemuTraceEvent(string Name)
     public sealed record RegionAddRam(ulong Iova, ulong Last, ulong Vaddr) : QemuTraceEvent("vfio_listener_region_add_ram");
 
     /// <summary><c>vfio_listener_region_add_iommu</c>: an IOMMU section; a notifier is registered instead of a map.</summary>
-    /// <param name="Region">The IOMMU memory region's name.</param>
+    /// <param name="Region">The IOMMU memory region's name; empty from QEMU versions that do not print it.</param>
     /// <param name="Iova">First IOVA.</param>
     /// <param name="Last">Last IOVA (inclusive).</param>
     public sealed record RegionAddIommu(string Region, ulong Iova, ulong Last) : QemuTraceEvent("vfio_listener_region_add_iommu");

@@ -81,7 +81,7 @@ public static partial class QemuTraceText
         string body = e switch
         {
             QemuTraceEvent.RegionAddRam r => string.Create(c, $"region_add [ram] 0x{r.Iova:x} - 0x{r.Last:x} [{Pointer(r.Vaddr)}]"),
-            QemuTraceEvent.RegionAddIommu r => string.Create(c, $"region_add [iommu] {r.Region} 0x{r.Iova:x} - 0x{r.Last:x}"),
+            QemuTraceEvent.RegionAddIommu r => string.Create(c, $"region_add [iommu] {(r.Region.Length == 0 ? "" : r.Region + " ")}0x{r.Iova:x} - 0x{r.Last:x}"),
             QemuTraceEvent.RegionAddNoDmaMap r => string.Create(c, $"Region \"{r.Region}\" 0x{r.Iova:x} size=0x{r.Size:x} is not aligned to 0x{r.PageSize:x} and cannot be mapped for DMA"),
             QemuTraceEvent.RegionDel r => string.Create(c, $"region_del 0x{r.Iova:x} - 0x{r.Last:x}"),
             QemuTraceEvent.RegionDelIommu r => $"region_del [iommu] {r.Region}",
@@ -145,7 +145,7 @@ public static partial class QemuTraceText
 
             case "vfio_listener_region_add_iommu":
             {
-                var m = Expect(AddIommu(), "region_add [iommu] NAME 0xSTART - 0xLAST");
+                var m = Expect(AddIommu(), "region_add [iommu] [NAME ]0xSTART - 0xLAST");
                 return new QemuTraceEvent.RegionAddIommu(m.Groups[1].Value, Number(m, 2), Number(m, 3));
             }
 
@@ -303,7 +303,8 @@ public static partial class QemuTraceText
     [GeneratedRegex("^region_add \\[ram\\] " + Hex + " - " + Hex + @" \[(0x[0-9a-fA-F]+|\(nil\))\]$")]
     private static partial Regex AddRam();
 
-    [GeneratedRegex(@"^region_add \[iommu\] (.*) " + Hex + " - " + Hex + "$")]
+    // QEMU up to 9.x prints no region name here.
+    [GeneratedRegex(@"^region_add \[iommu\] (?:(.*) )?" + Hex + " - " + Hex + "$")]
     private static partial Regex AddIommu();
 
     [GeneratedRegex("^Region \"(.*)\" " + Hex + " size=" + Hex + " is not aligned to " + Hex + " and cannot be mapped for DMA$")]
