@@ -7,7 +7,7 @@ internal static class VerifyCommand
 {
     public static int Run(string[] args)
     {
-        var root = new RootCommand("verify: property-based checks of memory-map diffing and IOMMU updates")
+        var root = new RootCommand("verify: property-based checks of memory-map diffing and IOMMU updates. Exit codes: 0 everything held, 1 a check or property failed, 2 a usage or input error")
         {
             CheckCommand.Create(),
             QemuCommand.Create(),
@@ -16,6 +16,19 @@ internal static class VerifyCommand
             TraceCommand.Create(),
             ReplayCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        // A typo is not a failed property: usage errors exit 2 with one line each, not the help text and exit 1.
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                Console.Error.WriteLine($"verify: {error.Message}");
+            }
+
+            Console.Error.WriteLine("verify: see 'verify --help' or 'verify COMMAND --help'");
+            return 2;
+        }
+
+        return parse.Invoke();
     }
 }

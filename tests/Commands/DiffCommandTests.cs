@@ -31,4 +31,15 @@ public class DiffCommandTests
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith($"verify diff: {tree}: line 3: ", run.Error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new[] { "diff", "only-one.txt" }, "verify: Required argument missing for command: 'diff'.")]
+    [InlineData(new[] { "render", "a.txt", "--nosuch" }, "verify: Unrecognized command or argument '--nosuch'.")]
+    public void Verify_UsageError_ExitsTwoWithOneLineAndAPointerToHelp(string[] args, string expected)
+    {
+        var run = VerifyProcess.Run(args);
+
+        Assert.Equal((2, ""), (run.ExitCode, run.Output));
+        Assert.Equal([expected, "verify: see 'verify --help' or 'verify COMMAND --help'"], run.Error.TrimEnd('\n').Split('\n'));
+    }
 }

@@ -132,6 +132,18 @@ public class QemuTraceTests
     }
 
     [Fact]
+    public void Replay_SectionOfTheWholeSpace_TheModelRefusesItsHostRangeAsTheKernelDoes()
+    {
+        // A RAM region as large as the address space: its host range passes 2^64 (found by the replay property).
+        string text = QemuTraceText.Write([new QemuTraceEvent.RegionAddRam(0, ulong.MaxValue, QemuTraceRecorder.FirstHostAddress)]);
+
+        var call = Assert.Single(TraceReplay.Of(QemuTraceText.Read(text)).Calls);
+
+        Assert.Equal(Errno.None, call.Traced);
+        Assert.NotEqual(Errno.None, call.Modelled);
+    }
+
+    [Fact]
     public void Replay_BisectingUnmap_V2RefusesItAndV1CutsIt()
     {
         const string text = """

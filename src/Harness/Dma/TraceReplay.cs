@@ -81,7 +81,7 @@ public sealed class TraceReplay
         private readonly MappingSetBackend _planned;
         private readonly Dictionary<ulong, FlatRange> _plannerView = [];
         private readonly List<FlatRange> _dels = [], _adds = [];
-        private int _burst, _burstFirstLine, _burstFirstCall, _unknownDels, _overlappingAdds;
+        private int _burst, _burstFirstLine, _burstFirstCall, _unknownDels, _unplannedAdds;
         private bool _adding;
 
         public Replayer(QemuTraceLog log, Type1Version version, ulong page)
@@ -124,7 +124,16 @@ public sealed class TraceReplay
                         }
 
                         var section = new FlatRange(Range(add.Iova, add.Last), HostRegion, RegionKind.Ram, add.Vaddr);
-                        _adds.Add(section);
+                        if ((UInt128)add.Vaddr + section.Range.Size <= AddressSpace.End)
+                        {
+                            _adds.Add(section);
+                        }
+                        else
+                        {
+                            // No host range passes 2^64; the planner, which plans views of host memory, leaves it out.
+                            _unplannedAdds++;
+                        }
+
                         if (!_iommufd)
                         {
                             var failed = next as QemuTraceEvent.MapFailed is { } f && f.Iova == add.Iova ? f : null;
@@ -182,9 +191,9 @@ public sealed class TraceReplay
                 _notes.Add($"{_unknownDels} region_del of sections added before the log starts: the planner did not see them, and their host addresses are unknown");
             }
 
-            if (_overlappingAdds > 0)
+            if (_unplannedAdds > 0)
             {
-                _notes.Add($"{_overlappingAdds} region_add over a section still live: no memory map holds both, so the planner left them out");
+                _notes.Add($"{_unplannedAdds} region_add over a section still live or with a host range past 2^64: no memory map holds them, so the planner left them out");
             }
 
             if (_iommufd)
@@ -230,7 +239,7 @@ public sealed class TraceReplay
                 // planner, which plans views, leaves such an add out.
                 if (_plannerView.Values.Any(v => v.Range.Overlaps(a.Range)))
                 {
-                    _overlappingAdds++;
+                    _unplannedAdds++;
                     continue;
                 }
 
@@ -328,9 +337,11 @@ public sealed class TraceReplay
         // The host address runs the log maps, merged, so that the type1 model can pin them.
         private static List<AddressRange> HostRuns(QemuTraceLog log)
         {
+            // A section whose host range would pass 2^64 (only a generated trace has one) stays unpinnable: the
+            // model refuses its MAP as the kernel's wrap check does.
             var ranges = log.Events.OfType<QemuTraceEvent.RegionAddRam>()
+                .Where(a => a.Vaddr != 0 && (UInt128)a.Vaddr + Range(a.Iova, a.Last).Size <= AddressSpace.End)
                 .Select(a => new AddressRange(a.Vaddr, Range(a.Iova, a.Last).Size))
-                .Where(r => r.Start != 0 && r.End <= AddressSpace.End)
                 .OrderBy(r => r.Start).ToList();
             var runs = new List<AddressRange>();
             foreach (var r in ranges)
