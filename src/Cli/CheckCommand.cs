@@ -85,6 +85,15 @@ internal static class CheckCommand
                 Console.WriteLine($"shard {part}: {selected.Count} of {matching.Count} properties");
             }
 
+            // Every run says its seed first, so that an unlucky failure on CI can be run again even if it did not shrink.
+            if (budget.Replay is null && budget.StartSeed is null)
+            {
+                budget = budget with { StartSeed = (ulong)Random.Shared.NextInt64() };
+            }
+
+            Console.WriteLine(budget.Replay is { } replaying
+                ? $"replaying {replaying}"
+                : $"seed {budget.StartSeed} (run again with: verify check --seed {budget.StartSeed})");
             bool saving = parse.GetValue(save) || RegressionStore.SavingRequested();
             return Run(selected, budget, limit, saving);
         });
@@ -96,26 +105,38 @@ internal static class CheckCommand
         var outcomes = new List<PropertyOutcome>();
         var notRun = new List<PropertyDefinition>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
-            .Start(context =>
+        void RunAll(Func<PropertyDefinition, Action<int>?> progress)
+        {
+            foreach (var property in properties)
             {
-                foreach (var property in properties)
+                // A property cannot be stopped half-way and still give a verdict, so the time budget is checked
+                // between properties: the one running when time is up finishes.
+                if (limit is { } l && clock.Elapsed >= l)
                 {
-                    // A property cannot be stopped half-way and still give a verdict, so the time budget is checked
-                    // between properties: the one running when time is up finishes.
-                    if (limit is { } l && clock.Elapsed >= l)
-                    {
-                        notRun.Add(property);
-                        continue;
-                    }
-
-                    int total = budget.Replay is null ? budget.MaxTest : 1;
-                    var task = context.AddTask(Markup.Escape($"{property.Id} {property.TestName}"), maxValue: total);
-                    outcomes.Add(PropertyRunner.Run(property, budget, n => task.Value = n));
-                    task.Value = total;
+                    notRun.Add(property);
+                    continue;
                 }
-            });
+
+                outcomes.Add(PropertyRunner.Run(property, budget, progress(property)));
+            }
+        }
+
+        int total = budget.Replay is null ? budget.MaxTest : 1;
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
+                .Start(context => RunAll(property =>
+                {
+                    var task = context.AddTask(Markup.Escape($"{property.Id} {property.TestName}"), maxValue: total);
+                    return n => task.Value = n;
+                }));
+        }
+        else
+        {
+            // Redirected: no progress lines in the log before the table.
+            RunAll(_ => null);
+        }
 
         var table = new Table().AddColumns("suite", "id", "property", "cases", "result", "classification highlights");
         foreach (var o in outcomes)

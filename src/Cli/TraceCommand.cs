@@ -102,7 +102,7 @@ internal static class TraceCommand
             var table = new Table().AddColumns("line", "call", "trace", "model");
             foreach (var c in replay.Mismatches)
             {
-                table.AddRow(Number(c.Line), Markup.Escape(c.Operation.ToString()), Result(c.Traced), Result(c.Modelled!.Value));
+                table.AddRow(Number(c.Line), Markup.Escape(c.Operation.ToString()), TraceCall.Name(c.Traced), TraceCall.Name(c.Modelled));
             }
 
             ansi.Write(table);
@@ -154,8 +154,8 @@ internal static class TraceCommand
             ["line"] = c.Line,
             ["burst"] = c.Burst,
             ["call"] = c.Operation.ToString(),
-            ["trace"] = Result(c.Traced),
-            ["model"] = c.Modelled is { } m ? Result(m) : null,
+            ["trace"] = TraceCall.Name(c.Traced),
+            ["model"] = c.Modelled is null ? null : TraceCall.Name(c.Modelled),
             ["differs"] = c.Differs,
         })]),
         ["windows"] = new JsonArray([.. replay.Windows.Select(w => new JsonObject
@@ -181,8 +181,6 @@ internal static class TraceCommand
         })]),
         ["notes"] = new JsonArray([.. replay.Notes.Select(n => JsonValue.Create(n))]),
     };
-
-    private static string Result(Errno e) => e == Errno.None ? "ok" : e.ToString();
 
     private static string Number<T>(T value)
         where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);

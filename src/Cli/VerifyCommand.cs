@@ -16,6 +16,15 @@ internal static class VerifyCommand
             TraceCommand.Create(),
             ReplayCommand.Create(),
         };
+        var color = new Option<string>("--color")
+        {
+            Description = "colour: auto (on a terminal, unless NO_COLOR is set), always or never",
+            DefaultValueFactory = _ => "auto",
+            Recursive = true,
+        };
+        color.AcceptOnlyFromAmong(OutputStyle.ColorValues);
+        root.Options.Add(color);
+
         // A typo is not a failed property: usage errors exit 2 with one line each, not the help text and exit 1.
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -29,6 +38,7 @@ internal static class VerifyCommand
             return 2;
         }
 
+        OutputStyle.Detect(parse.GetValue(color)!).Apply();
         return parse.Invoke();
     }
 }

@@ -43,7 +43,7 @@ public sealed class TraceReplay
     public ImmutableArray<TraceCall> Calls { get; }
 
     /// <summary>The calls whose modelled result differs from the trace's.</summary>
-    public ImmutableArray<TraceCall> Mismatches => [.. Calls.Where(c => c.Modelled is { } m && m != c.Traced)];
+    public ImmutableArray<TraceCall> Mismatches => [.. Calls.Where(c => c.Differs)];
 
     /// <summary>Every DMA window: IOVA unmapped and mapped back to the same host address in one burst.</summary>
     public ImmutableArray<TraceWindow> Windows { get; }
@@ -174,13 +174,14 @@ public sealed class TraceReplay
                         break;
                     case QemuTraceEvent.IommufdMap map:
                         Phase(adding: true, map.Line);
-                        Map(map, new AddressRange(map.Iova, map.Size), map.Vaddr ?? map.FileStart ?? 0, !map.ReadOnly, ErrnoOf(map.Return));
+                        Map(map, new AddressRange(map.Iova, map.Size), map.Vaddr ?? map.FileStart ?? 0, !map.ReadOnly, IommufdResult(map.Return));
                         break;
                     case QemuTraceEvent.IommufdUnmap unmap:
                         Phase(adding: false, unmap.Line);
                         var all = unmap.Iova == 0 && unmap.Size is 0 or ulong.MaxValue;
                         // QEMU treats a non-existent mapping (ENOENT) as done, and traces it so.
-                        Unmap(unmap, all ? new AddressRange(0, AddressSpace.End) : new AddressRange(unmap.Iova, unmap.Size), ErrnoOf(unmap.Return));
+                        Unmap(unmap, all ? new AddressRange(0, AddressSpace.End) : new AddressRange(unmap.Iova, unmap.Size),
+                            unmap.Name == "iommufd_backend_unmap_dma_non_exist" ? Errno.ENOENT : IommufdResult(unmap.Return));
                         break;
                 }
             }
@@ -262,7 +263,7 @@ public sealed class TraceReplay
             _adding = false;
         }
 
-        private void Map(QemuTraceEvent e, AddressRange iova, ulong vaddr, bool writable, Errno traced)
+        private void Map(QemuTraceEvent e, AddressRange iova, ulong vaddr, bool writable, Errno? traced)
         {
             var op = new DmaOperation.Map(new DmaMapping(iova, HostRegion, vaddr, writable));
             Errno? modelled = _type1?.MapDma(writable ? Type1MapFlags.Read | Type1MapFlags.Write : Type1MapFlags.Read, iova.Start, vaddr, (ulong)iova.Size).Error;
@@ -294,7 +295,7 @@ public sealed class TraceReplay
             }
         }
 
-        private void Unmap(QemuTraceEvent e, AddressRange iova, Errno traced)
+        private void Unmap(QemuTraceEvent e, AddressRange iova, Errno? traced)
         {
             DmaOperation op = iova.Size == AddressSpace.End ? new DmaOperation.UnmapAll() : new DmaOperation.Unmap(iova);
             Errno? modelled = _type1 is null ? null
@@ -333,6 +334,9 @@ public sealed class TraceReplay
         private static AddressRange Range(ulong iova, ulong last) => AddressRange.FromBounds(iova, (UInt128)last + 1);
 
         private static Errno ErrnoOf(int ret) => ret == 0 ? Errno.None : (Errno)(-ret);
+
+        // The iommufd events print ioctl()'s own return: 0, or -1 with the errno left unsaid.
+        private static Errno? IommufdResult(int ret) => ret == 0 ? Errno.None : ret < -1 ? (Errno)(-ret) : null;
 
         // The host address runs the log maps, merged, so that the type1 model can pin them.
         private static List<AddressRange> HostRuns(QemuTraceLog log)

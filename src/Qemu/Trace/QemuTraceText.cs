@@ -257,6 +257,11 @@ public static partial class QemuTraceText
             body = body[iso.Length..];
         }
 
+        if (JournalPrefix().Match(body) is { Success: true } journal)
+        {
+            body = body[journal.Length..];
+        }
+
         if (ProgramName().Match(body) is { Success: true } program)
         {
             body = body[program.Length..];
@@ -291,8 +296,13 @@ public static partial class QemuTraceText
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+")]
     private static partial Regex IsoTimestamp();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_./-]*qemu[A-Za-z0-9_./-]*: ")]
+    // error_report's program name: the basename of argv[0] (qemu-system-x86_64; Proxmox runs it as kvm).
+    [GeneratedRegex(@"^(?:[A-Za-z0-9_./-]*qemu[A-Za-z0-9_./-]*|kvm): ")]
     private static partial Regex ProgramName();
+
+    // What journald puts before a unit's line: QEMU[3989106]: .
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]+\[\d+\]: ")]
+    private static partial Regex JournalPrefix();
 
     [GeneratedRegex(@"^(\d+)@(\d+)\.(\d+):")]
     private static partial Regex LogStamp();
