@@ -567,7 +567,7 @@ public sealed class Type1Container : IDmaBackend
             return Type1Result.Fail(Errno.EINVAL);
         }
 
-        SetMapping(entry, old with { Vaddr = vaddr, VaddrInvalid = false });
+        SetMapping(entry, old with { Vaddr = vaddr, VaddrInvalid = false, PinnedVaddr = old.PinnedVaddr });
         _vaddrInvalid--;
         return Type1Result.Ok(size);
     }

@@ -51,6 +51,25 @@ public readonly record struct Type1Mapping(ulong Iova, ulong Size, ulong Vaddr, 
     /// refused with EBUSY until a MAP with VADDR restores it).</summary>
     public bool VaddrInvalid { get; init; }
 
+    /// <summary>
+    /// The host address the pages were pinned through at MAP time. A MAP with VADDR only records the new vaddr
+    /// (<c>vfio_dma_do_map</c>: <c>dma-&gt;vaddr = vaddr</c>, nothing re-pinned): the IOMMU keeps the pages it had, so
+    /// a new vaddr backed by other memory does not change what is pinned or charged.
+    /// </summary>
+    public ulong PinnedVaddr { get => _pinnedVaddr ?? Vaddr; init => _pinnedVaddr = value; }
+
+    private readonly ulong? _pinnedVaddr;
+
+    /// <summary>Whether two mappings are the same as userspace sees them (iova, size, vaddr, flags, vaddr validity);
+    /// <see cref="PinnedVaddr"/> is the kernel's own record of where the pages came from and is not compared.</summary>
+    /// <param name="other">The other mapping.</param>
+    /// <returns>True when equal.</returns>
+    public bool Equals(Type1Mapping other) =>
+        Iova == other.Iova && Size == other.Size && Vaddr == other.Vaddr && Flags == other.Flags && VaddrInvalid == other.VaddrInvalid;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Iova, Size, Vaddr, Flags, VaddrInvalid);
+
     /// <summary>One past the last IOVA (may be 2^64).</summary>
     public UInt128 End => (UInt128)Iova + Size;
 

@@ -10,6 +10,7 @@ namespace Verify.Harness.Checks.Type1;
 /// behind the live mappings of its containers that have a domain and behind every external pin, and its
 /// <c>locked_vm</c> is their total (per-mapping) or that memory counted once (shared), reserved pfns free and mdev pins
 /// charged only without a domain; a container an oracle follows has the oracle's charge and pin counts page by page.
+/// The memory behind a mapping is what its vaddr held at MAP time: a MAP with VADDR re-pins nothing (semantics 5.1).
 /// </summary>
 public sealed class LockedVmMatchesOracle() : ScenarioCheck("T1-03")
 {
@@ -22,7 +23,7 @@ public sealed class LockedVmMatchesOracle() : ScenarioCheck("T1-03")
         {
             var own = dma.Containers.Values.Where(c => c.Backend.Process == process && c.Backend.Type1 is not null).ToList();
             var memory = new DeclaredMemory(process.VirtualRuns, process.ReservedRanges, process.RlimitMemlock, process.CapIpcLock);
-            var mappings = own.Where(c => c.Backend.Type1!.Domains.Count > 0).SelectMany(c => c.Backend.Type1!.Type1Mappings).Select(m => (m.Vaddr, m.Size));
+            var mappings = own.Where(c => c.Backend.Type1!.Domains.Count > 0).SelectMany(c => c.Backend.Type1!.Type1Mappings).Select(m => (m.PinnedVaddr, m.Size));
             var external = own.SelectMany(c => c.Backend.Type1!.ExternalPins.Select(p => (p.Hpa, c.Backend.Type1.Options.MinPageSize, c.Backend.Type1.Domains.Count == 0)));
             var (expectedPins, perMapping) = Type1Accounting.Expected(memory, mappings, external);
             var actualPins = Type1Accounting.Union(process.PinnedRuns.Select(r => ((UInt128)r.Hpa, r.End)));
