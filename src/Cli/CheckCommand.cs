@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Spectre.Console;
 using Verify.Harness.Core;
 using Verify.Harness.Execution;
@@ -21,9 +23,11 @@ internal static class CheckCommand
         var time = new Option<string?>("--time") { Description = "stop starting new properties after this long (60s, 5m); the rest are listed as not run" };
         var shard = new Option<string?>("--shard") { Description = "run shard i of n (\"2/4\"): every n-th property by id, so a CI matrix splits the work deterministically" };
         var save = new Option<bool>("--save") { Description = "save each shrunk failure as a scenario under tests/Regressions/Cases (like VERIFY_SAVE=1)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON document (seed, every property's result, replay line, saved file) instead of the table" };
+        var junit = new Option<FileInfo?>("--junit") { HelpName = "FILE", Description = "also write JUnit XML to FILE (one testcase per property)" };
         var command = new Command("check", "run every property suite with the default budget and print a summary table")
         {
-            maxTest, endSize, seed, replay, suite, property, time, shard, save,
+            maxTest, endSize, seed, replay, suite, property, time, shard, save, json, junit,
         };
         command.SetAction(parse =>
         {
@@ -80,7 +84,8 @@ internal static class CheckCommand
             }
 
             var selected = part.Select(matching);
-            if (part.Count > 1)
+            bool asJson = parse.GetValue(json);
+            if (part.Count > 1 && !asJson)
             {
                 Console.WriteLine($"shard {part}: {selected.Count} of {matching.Count} properties");
             }
@@ -91,19 +96,38 @@ internal static class CheckCommand
                 budget = budget with { StartSeed = (ulong)Random.Shared.NextInt64() };
             }
 
-            Console.WriteLine(budget.Replay is { } replaying
-                ? $"replaying {replaying}"
-                : $"seed {budget.StartSeed} (run again with: verify check --seed {budget.StartSeed})");
+            if (!asJson)
+            {
+                Console.WriteLine(budget.Replay is { } replaying
+                    ? $"replaying {replaying}"
+                    : $"seed {budget.StartSeed} (run again with: verify check --seed {budget.StartSeed})");
+            }
+
             bool saving = parse.GetValue(save) || RegressionStore.SavingRequested();
-            return Run(selected, budget, limit, saving);
+            var report = Run(selected, budget, limit, saving);
+            if (asJson)
+            {
+                Console.Out.WriteLine(report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            }
+            else
+            {
+                Print(report);
+            }
+
+            int exit = report.Failures == 0 ? 0 : 1;
+            if (parse.GetValue(junit) is { } file && !WriteJunit(report, file))
+            {
+                exit = Math.Max(exit, 2);
+            }
+
+            return exit;
         });
         return command;
     }
 
-    private static int Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving)
+    private static CheckReport Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving)
     {
-        var outcomes = new List<PropertyOutcome>();
-        var notRun = new List<PropertyDefinition>();
+        var lines = new List<CheckLine>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         void RunAll(Func<PropertyDefinition, Action<int>?> progress)
         {
@@ -113,11 +137,14 @@ internal static class CheckCommand
                 // between properties: the one running when time is up finishes.
                 if (limit is { } l && clock.Elapsed >= l)
                 {
-                    notRun.Add(property);
+                    lines.Add(new CheckLine(property, null, 0, null));
                     continue;
                 }
 
-                outcomes.Add(PropertyRunner.Run(property, budget, progress(property)));
+                var started = clock.Elapsed;
+                var outcome = PropertyRunner.Run(property, budget, progress(property));
+                string? saved = saving && !outcome.Passed && !outcome.Exhausted ? PropertyAssert.Save(outcome) : null;
+                lines.Add(new CheckLine(property, outcome, (clock.Elapsed - started).TotalSeconds, saved));
             }
         }
 
@@ -138,33 +165,61 @@ internal static class CheckCommand
             RunAll(_ => null);
         }
 
+        return new CheckReport(lines, budget);
+    }
+
+    private static void Print(CheckReport report)
+    {
         var table = new Table().AddColumns("suite", "id", "property", "cases", "result", "classification highlights");
-        foreach (var o in outcomes)
+        foreach (var line in report.Lines)
         {
-            string highlights = string.Join("; ", o.Classifications.Take(3).Select(c => FormattableString.Invariant($"{c.Label} {c.Percent:0}%")));
+            var o = line.Outcome;
+            string highlights = o is null ? "" : string.Join("; ", o.Classifications.Take(3).Select(c => FormattableString.Invariant($"{c.Label} {c.Percent:0}%")));
             table.AddRow(
-                Markup.Escape(o.Property.Suite),
-                Markup.Escape(o.Property.Id),
-                Markup.Escape(o.Property.TestName),
-                o.Tests.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                o.Passed ? "[green]passed[/]" : o.Exhausted ? "[yellow]exhausted[/]" : "[red]FAILED[/]",
+                Markup.Escape(line.Property.Suite),
+                Markup.Escape(line.Property.Id),
+                Markup.Escape(line.Property.TestName),
+                (o?.Tests ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                line.Result switch
+                {
+                    "passed" => "[green]passed[/]",
+                    "exhausted" => "[yellow]exhausted[/]",
+                    "not run" => "[grey]not run (time)[/]",
+                    _ => "[red]FAILED[/]",
+                },
                 Markup.Escape(highlights));
         }
 
-        foreach (var p in notRun)
-        {
-            table.AddRow(Markup.Escape(p.Suite), Markup.Escape(p.Id), Markup.Escape(p.TestName), "0", "[grey]not run (time)[/]", "");
-        }
-
         AnsiConsole.Write(table);
-        foreach (var failed in outcomes.Where(o => !o.Passed))
+        foreach (var failed in report.Lines.Where(l => l.Outcome is { Passed: false }))
         {
             Console.WriteLine();
-            Console.WriteLine(PropertyFailedException.Describe(failed, saving && !failed.Exhausted ? PropertyAssert.Save(failed) : null));
+            Console.WriteLine(CheckReport.Describe(failed));
         }
 
-        int failures = outcomes.Count(o => !o.Passed);
-        Console.WriteLine($"{outcomes.Count - failures} passed, {failures} failed" + (notRun.Count > 0 ? $", {notRun.Count} not run (time budget)" : ""));
-        return failures == 0 ? 0 : 1;
+        Console.WriteLine($"{report.Lines.Count - report.Failures - report.NotRun} passed, {report.Failures} failed"
+            + (report.NotRun > 0 ? $", {report.NotRun} not run (time budget)" : ""));
+    }
+
+    // Written whole or not at all: a half-written XML file would read as a CI run that lost tests.
+    private static bool WriteJunit(CheckReport report, FileInfo file)
+    {
+        string temporary = file.FullName + ".tmp";
+        try
+        {
+            report.ToJunit().Save(temporary);
+            File.Move(temporary, file.FullName, overwrite: true);
+            return true;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            Console.Error.WriteLine($"verify check: --junit {file}: {error.Message}");
+            return false;
+        }
     }
 }

@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+
 namespace Verify.Commands;
 
 /// <summary><c>verify check</c> as CI runs it: redirected, so plain text, its seed first, the table unwrapped.</summary>
@@ -42,5 +45,75 @@ public class CheckCommandTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("sometimes", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_Json_IsOneDocumentWithTheSeedAndEveryProperty()
+    {
+        var run = VerifyProcess.Run("check", "--suite", "FlatView", "--max-test", "3", "--seed", "7", "--json");
+
+        Assert.Equal((0, ""), (run.ExitCode, run.Error));
+        var json = JsonNode.Parse(run.Output)!;
+        Assert.Equal("7", (string)json["seed"]!);
+        var properties = json["properties"]!.AsArray();
+        Assert.NotEmpty(properties);
+        Assert.All(properties, p => Assert.Equal(("FlatView", "passed", 3), ((string)p!["suite"]!, (string)p["result"]!, (int)p["cases"]!)));
+        Assert.Equal(properties.Count, (int)json["passed"]!);
+    }
+
+    [Fact]
+    public void Check_Junit_OneTestcasePerPropertyAndTheTimeBudgetsLeftoversSkipped()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"verify-junit-{Guid.NewGuid():N}.xml");
+
+        // One millisecond: the first property runs, the rest are left out by the time budget.
+        var run = VerifyProcess.Run("check", "--suite", "FlatView", "--max-test", "3", "--time", "0.001s", "--junit", file);
+
+        Assert.Equal(0, run.ExitCode);
+        var root = XDocument.Load(file).Root!;
+        var cases = root.Descendants("testcase").ToList();
+        Assert.Equal((string)root.Attribute("tests")!, cases.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(cases[0].Elements());
+        Assert.All(cases.Skip(1), c => Assert.Equal("skipped", c.Elements().Single().Name.LocalName));
+        Assert.Matches(@"^FV-\d\d P_FV_", (string)cases[0].Attribute("name")!);
+        Assert.Contains(root.Descendants("property"), p => (string)p.Attribute("name")! == "seed" && ((string)p.Attribute("value")!).Length > 0);
+    }
+
+    [Fact]
+    public void Check_JunitCannotBeWritten_ReportStillPrintsExitTwoAndNoFileLeft()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"verify-missing-{Guid.NewGuid():N}");
+
+        var run = VerifyProcess.Run("check", "--property", "FV-02", "--max-test", "3", "--junit", Path.Combine(dir, "j.xml"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("1 passed, 0 failed", run.Output, StringComparison.Ordinal);
+        Assert.StartsWith($"verify check: --junit {Path.Combine(dir, "j.xml")}: ", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void CheckReport_FailedProperty_JunitFailureCarriesTheReportAndTheReplayLine()
+    {
+        var property = Verify.Harness.Running.PropertyCatalogue.All[0];
+        var outcome = new Verify.Harness.Running.PropertyOutcome
+        {
+            Property = property,
+            Passed = false,
+            Tests = 12,
+            Report = "FV-01 failed after 12 cases\nstep 0: invariant broken",
+            Replay = new Verify.Harness.Core.ReplaySeed(1, 3, 7),
+        };
+        var report = new Verify.Cli.CheckReport([new Verify.Cli.CheckLine(property, outcome, 0.5, "tests/Regressions/Cases/x.json")],
+            Verify.Harness.Running.PropertyBudget.Default with { StartSeed = 5 });
+
+        var failure = report.ToJunit().Descendants("failure").Single();
+        var json = report.ToJson()["properties"]![0]!;
+
+        Assert.Equal("FV-01 failed after 12 cases", (string)failure.Attribute("message")!);
+        Assert.Contains("VERIFY_REPLAY=\"1,3,7\"", failure.Value, StringComparison.Ordinal);
+        Assert.Contains("tests/Regressions/Cases/x.json", failure.Value, StringComparison.Ordinal);
+        Assert.Equal(("failed", "1,3,7", "tests/Regressions/Cases/x.json"), ((string)json["result"]!, (string)json["replaySeed"]!, (string)json["saved"]!));
+        Assert.Equal(1, report.Failures);
     }
 }
