@@ -66,16 +66,19 @@ public class CheckCommandTests
     {
         string file = Path.Combine(Path.GetTempPath(), $"verify-junit-{Guid.NewGuid():N}.xml");
 
-        // One millisecond: the first property runs, the rest are left out by the time budget.
+        // One millisecond: at most the first property runs (none, on a loaded machine); the rest are left out.
         var run = VerifyProcess.Run("check", "--suite", "FlatView", "--max-test", "3", "--time", "0.001s", "--junit", file);
 
         Assert.Equal(0, run.ExitCode);
         var root = XDocument.Load(file).Root!;
         var cases = root.Descendants("testcase").ToList();
+        Assert.True(cases.Count > 1);
         Assert.Equal((string)root.Attribute("tests")!, cases.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Empty(cases[0].Elements());
-        Assert.All(cases.Skip(1), c => Assert.Equal("skipped", c.Elements().Single().Name.LocalName));
-        Assert.Matches(@"^FV-\d\d P_FV_", (string)cases[0].Attribute("name")!);
+        Assert.All(cases, c => Assert.True(!c.Elements().Any() || c.Elements().Single().Name.LocalName == "skipped"));
+        int skipped = cases.Count(c => c.Elements().Any());
+        Assert.True(skipped >= cases.Count - 1);
+        Assert.Equal((string)root.Attribute("skipped")!, skipped.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(cases, c => Assert.Matches(@"^FV-\d\d P_FV_", (string)c.Attribute("name")!));
         Assert.Contains(root.Descendants("property"), p => (string)p.Attribute("name")! == "seed" && ((string)p.Attribute("value")!).Length > 0);
     }
 
