@@ -79,11 +79,19 @@ internal static class CheckCommand
                 .ToList();
             if (matching.Count == 0)
             {
-                Console.Error.WriteLine("verify check: no property matches the filter");
+                string asked = string.Join(" ", new[] { parse.GetValue(suite) is { } sname ? $"--suite {sname}" : null, parse.GetValue(property) is { } pid ? $"--property {pid}" : null }.OfType<string>());
+                Console.Error.WriteLine($"verify check: {asked}: no property matches; suites: {string.Join(", ", PropertyCatalogue.All.Select(p => p.Suite).Distinct())}; ids: {string.Join(", ", PropertyCatalogue.All.Select(p => p.Id))}");
                 return 2;
             }
 
             var selected = part.Select(matching);
+            if (selected.Count == 0)
+            {
+                // A shard with nothing in it would pass without checking anything.
+                Console.Error.WriteLine($"verify check: --shard {part}: selects none of the {matching.Count} matching properties; use at most {matching.Count} shards");
+                return 2;
+            }
+
             bool asJson = parse.GetValue(json);
             if (part.Count > 1 && !asJson)
             {
@@ -103,7 +111,17 @@ internal static class CheckCommand
                     : $"seed {budget.StartSeed} (run again with: verify check --seed {budget.StartSeed})");
             }
 
-            bool saving = parse.GetValue(save) || RegressionStore.SavingRequested();
+            bool saving;
+            try
+            {
+                saving = parse.GetValue(save) || RegressionStore.SavingRequested();
+            }
+            catch (FormatException error)
+            {
+                Console.Error.WriteLine($"verify check: {error.Message}");
+                return 2;
+            }
+
             var report = Run(selected, budget, limit, saving);
             if (asJson)
             {

@@ -119,4 +119,17 @@ public class CheckCommandTests
         Assert.Equal(("failed", "1,3,7", "tests/Regressions/Cases/x.json"), ((string)json["result"]!, (string)json["replaySeed"]!, (string)json["saved"]!));
         Assert.Equal(1, report.Failures);
     }
+
+    [Theory]
+    [InlineData(new[] { "check", "--shard", "999/999" }, "verify check: --shard 999/999: selects none of the ")]
+    [InlineData(new[] { "check", "--property", "FV-99" }, "verify check: --property FV-99: no property matches; suites: ")]
+    [InlineData(new[] { "check", "--suite", "Nowhere" }, "verify check: --suite Nowhere: no property matches; suites: ")]
+    public void Check_FilterThatSelectsNothing_IsAnInputErrorNamingIt(string[] args, string expected)
+    {
+        var run = VerifyProcess.Run(args);
+
+        Assert.Equal((2, ""), (run.ExitCode, run.Output));
+        Assert.StartsWith(expected, run.Error, StringComparison.Ordinal);
+        Assert.Single(run.Error.TrimEnd('\n').Split('\n'));
+    }
 }

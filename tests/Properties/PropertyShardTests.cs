@@ -41,4 +41,25 @@ public class PropertyShardTests
 
     [Fact]
     public void Parse_TwoOfFour_IsShardTwoOfFour() => Assert.Equal(new PropertyShard(2, 4), PropertyShard.Parse("2/4"));
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("0", false)]
+    [InlineData("off", false)]
+    [InlineData("1", true)]
+    [InlineData("yes", true)]
+    [InlineData("TRUE", true)]
+    public void SavingRequested_OnAndOffWords_ReadAsTheyMean(string? value, bool expected)
+    {
+        Assert.Equal(expected, Verify.Harness.Execution.RegressionStore.SavingRequested(_ => value));
+    }
+
+    [Fact]
+    public void SavingRequested_AnythingElse_IsRefusedNamingTheVariable()
+    {
+        var error = Assert.Throws<FormatException>(() => Verify.Harness.Execution.RegressionStore.SavingRequested(_ => "please"));
+
+        Assert.Equal("VERIFY_SAVE='please': expected 1 (save) or 0 (do not save)", error.Message);
+    }
 }

@@ -22,8 +22,15 @@ public sealed record RegressionStore(string Root)
     /// <summary>Whether <c>VERIFY_SAVE=1</c> is set.</summary>
     /// <param name="lookup">The environment; the process environment when null.</param>
     /// <returns>Whether failures should be saved.</returns>
+    /// <exception cref="FormatException">The variable holds something that is neither on nor off; the message names it.</exception>
     public static bool SavingRequested(Func<string, string?>? lookup = null) =>
-        (lookup ?? Environment.GetEnvironmentVariable)(SaveVariable) is "1" or "true";
+        // A value read as off would silently lose the shrunk case the user asked to keep.
+        (lookup ?? Environment.GetEnvironmentVariable)(SaveVariable)?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "0" or "false" or "no" or "off" => false,
+            "1" or "true" or "yes" or "on" => true,
+            var other => throw new FormatException($"{SaveVariable}='{other}': expected 1 (save) or 0 (do not save)"),
+        };
 
     /// <summary>The store of the repository holding <paramref name="start"/> (the current directory when null).</summary>
     /// <param name="start">A folder inside the repository.</param>
