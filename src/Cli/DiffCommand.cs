@@ -25,7 +25,7 @@ internal static class DiffCommand
         var newFile = new Argument<FileInfo>("NEW") { Description = "'info mtree -f' (or 'info mtree') after the transaction" };
         var hints = MtreeInput.HintOption();
         var addressSpace = new Option<string>("--as") { HelpName = "NAME", Description = "the address space whose FlatView to compare", DefaultValueFactory = _ => "memory" };
-        var hostPage = new Option<string>("--host-page") { HelpName = "4K|64K", Description = "host page size: 4K or 64K", DefaultValueFactory = _ => "4K" };
+        var hostPage = HostPageOption.Create();
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
         var command = new Command("diff", "compare the naive vfio listener and the coalescing listener on one transaction OLD -> NEW")
         {
@@ -34,18 +34,14 @@ internal static class DiffCommand
         command.SetAction(parse =>
         {
             string space = parse.GetValue(addressSpace)!;
-            if (ParseHostPage(parse.GetValue(hostPage)!) is not { } page)
-            {
-                return Fail($"--host-page {parse.GetValue(hostPage)}: expected 4K or 64K");
-            }
-
             try
             {
+                ulong page = HostPageOption.Parse(parse.GetValue(hostPage)!);
                 var treeHints = MtreeInput.Hints(parse.GetValue(hints)!);
                 var oldInput = MtreeInput.Read(parse.GetValue(oldFile)!, treeHints);
                 var newInput = MtreeInput.Read(parse.GetValue(newFile)!, treeHints);
-                var before = oldInput.ViewOf(space);
-                var after = newInput.ViewOf(space);
+                var before = oldInput.SectionOf(space).View;
+                var after = newInput.SectionOf(space).View;
                 foreach (string assumption in oldInput.Assumptions.Concat(newInput.Assumptions).Distinct(StringComparer.Ordinal))
                 {
                     Console.Error.WriteLine($"verify diff: assumed: {assumption}");
@@ -70,13 +66,6 @@ internal static class DiffCommand
         });
         return command;
     }
-
-    private static ulong? ParseHostPage(string text) => text.ToUpperInvariant() switch
-    {
-        "4K" or "4096" => 0x1000,
-        "64K" or "65536" => 0x1_0000,
-        _ => null,
-    };
 
     private static void Print(ListenerComparison comparison, string space)
     {

@@ -102,13 +102,22 @@ internal sealed class MtreeInput
         return result;
     }
 
-    /// <summary>The view of one address space.</summary>
+    /// <summary>The flat section that shows one address space (with every address space sharing it).</summary>
     /// <param name="addressSpace">The address space's name.</param>
-    /// <returns>The view as <c>info mtree -f</c> prints it.</returns>
+    /// <returns>The section as <c>info mtree -f</c> prints it.</returns>
     /// <exception cref="CommandInputException">The dump has no such address space; the message lists those it has.</exception>
-    public FlatView ViewOf(string addressSpace) =>
-        Flat.SectionFor(addressSpace)?.View ?? throw new CommandInputException(
-            $"{File}: no address space \"{addressSpace}\" (it has {string.Join(", ", Flat.Sections.SelectMany(s => s.AddressSpaces).Select(a => $"\"{a.Name}\""))})");
+    public MtreeFlatSection SectionOf(string addressSpace) =>
+        Flat.SectionFor(addressSpace) ?? throw new CommandInputException(
+            $"{File}: no address space \"{addressSpace}\" (it has {Listed(Flat.Sections.SelectMany(s => s.AddressSpaces).Select(a => a.Name))})");
+
+    /// <summary>Names as a message lists them: quoted, comma-separated, <c>none</c> for none.</summary>
+    /// <param name="names">The names.</param>
+    /// <returns>The list.</returns>
+    public static string Listed(IEnumerable<string> names)
+    {
+        var list = names.Select(n => $"\"{n}\"").ToList();
+        return list.Count == 0 ? "none" : string.Join(", ", list);
+    }
 
     // START-END as both forms print it: 16 hex digits and a dash.
     private static bool IsRangeLine(ReadOnlySpan<char> text) =>

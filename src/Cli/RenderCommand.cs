@@ -69,24 +69,16 @@ internal static class RenderCommand
         if (region is not null)
         {
             var section = tree.FindRegion(region) ?? throw new CommandInputException(
-                $"{input.File}: no \"memory-region: {region}\" section (it has {Listed(tree.MemoryRegions.Distinct(StringComparer.Ordinal))})");
+                $"{input.File}: no \"memory-region: {region}\" section (it has {MtreeInput.Listed(tree.MemoryRegions.Distinct(StringComparer.Ordinal))})");
             return new MtreeFlatDump([section.ToFlatSection()], [0], MtreeFlatStart.RootLine);
         }
 
         if (addressSpace is not null)
         {
-            var section = input.Flat.SectionFor(addressSpace) ?? throw new CommandInputException(
-                $"{input.File}: no address space \"{addressSpace}\" (it has {Listed(input.Flat.Sections.SelectMany(s => s.AddressSpaces).Select(a => a.Name))})");
-            return new MtreeFlatDump([section]);
+            return new MtreeFlatDump([input.SectionOf(addressSpace)]);
         }
 
         return input.Flat;
-    }
-
-    private static string Listed(IEnumerable<string> names)
-    {
-        var list = names.Select(n => $"\"{n}\"").ToList();
-        return list.Count == 0 ? "none" : string.Join(", ", list);
     }
 
     private static JsonObject ToJson(MtreeInput input, MtreeFlatDump dump)

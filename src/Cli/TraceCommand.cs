@@ -24,7 +24,7 @@ internal static class TraceCommand
     {
         var logFile = new Argument<FileInfo>("LOG") { Description = "a QEMU trace log (-trace 'vfio_listener_region_*' -trace 'iommufd_backend_*' ...)" };
         var type1 = new Option<string>("--type1") { HelpName = "v1|v2", Description = "the type1 IOMMU the calls are replayed into", DefaultValueFactory = _ => "v2" };
-        var hostPage = new Option<string>("--host-page") { HelpName = "4K|64K", Description = "host page size: 4K or 64K", DefaultValueFactory = _ => "4K" };
+        var hostPage = HostPageOption.Create();
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
         var command = new Command("trace", "replay a QEMU vfio/iommufd trace log into the kernel model: result mismatches, DMA windows, the coalescing planner's plan")
         {
@@ -40,12 +40,7 @@ internal static class TraceCommand
                     "v2" or "2" => Type1Version.V2,
                     var other => throw new CommandInputException($"--type1 {other}: expected v1 or v2"),
                 };
-                ulong page = parse.GetValue(hostPage)!.ToUpperInvariant() switch
-                {
-                    "4K" or "4096" => 0x1000,
-                    "64K" or "65536" => 0x1_0000,
-                    var other => throw new CommandInputException($"--host-page {other}: expected 4K or 64K"),
-                };
+                ulong page = HostPageOption.Parse(parse.GetValue(hostPage)!);
                 var file = parse.GetValue(logFile)!;
                 var log = Read(file);
                 var replay = TraceReplay.Of(log, version, page);

@@ -8,6 +8,7 @@ using Verify.MemoryMap;
 using Verify.MemoryMap.Flat;
 using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Topology;
+using Verify.Oracle.Dma;
 using Verify.Qemu;
 using Verify.Qemu.Trace;
 using Verify.Vfio;
@@ -17,7 +18,7 @@ namespace Verify.Properties;
 /// <summary>
 /// QEMU trace logs: the reader takes what QEMU prints (every version's event names, with or without prefixes, error
 /// reports, noise), the writer prints what the reader takes, and a trace of our naive listener replays to what the
-/// listener did: the windows it shows are the collateral the plan metrics measure, transaction by transaction.
+/// listener did: the windows it shows are the collateral the oracle measures, transaction by transaction.
 /// </summary>
 public class QemuTraceTests
 {
@@ -157,7 +158,7 @@ public class QemuTraceTests
     }
 
     [Fact]
-    public void Replay_NaiveListenerTraces_WindowsAreTheCollateralThePlanMetricsMeasure()
+    public void Replay_NaiveListenerTraces_WindowsAreTheCollateralTheOracleMeasures()
     {
         var config = Config.QuickThrowOnFailure.WithMaxTest(60).WithEndSize(40);
         Check.One(config, Prop.ForAll(DmaGenerators.Cases, c =>
@@ -172,7 +173,7 @@ public class QemuTraceTests
                     .Aggregate(UInt128.Zero, (sum, w) => sum + w.Iova.Size);
                 if (windows != t.Collateral)
                 {
-                    throw new InvalidOperationException($"lines {t.FirstLine}-{t.LastLine}: windows {windows}, the plan metrics' collateral {t.Collateral}\n{text}");
+                    throw new InvalidOperationException($"lines {t.FirstLine}-{t.LastLine}: windows {windows}, the oracle's collateral {t.Collateral}\n{text}");
                 }
             }
 
@@ -201,12 +202,15 @@ public class QemuTraceTests
         foreach (var view in views)
         {
             int first = recorder.Events.Count + 1;
-            // A type1 trace does not print a section's permission, so the collateral it can show ignores it.
+            // A type1 trace does not print a section's permission, so the collateral it can show ignores it. The
+            // expectation is the oracle's: the ledger replay of the same calls, judged by translations read from
+            // the views alone.
             var history = container.Mappings.Select(m => m with { Writable = true }).ToList();
+            var writableView = FlatView.Create(view.Select(r => r with { ReadOnly = false }));
             topology.Commit(view);
-            var ops = naive.OperationsOf(container, naive.Transaction).Select(o => o is DmaOperation.Map m ? new DmaOperation.Map(m.Mapping with { Writable = true }) : o);
-            var desired = DmaMap.Of(FlatView.Create(view.Select(r => r with { ReadOnly = false })), options);
-            var measured = DmaPlanMetrics.Measure(history, [.. ops], desired, DmaBackendTraits.Type1);
+            var ops = naive.OperationsOf(container, naive.Transaction).Select(o => o is DmaOperation.Map m ? new DmaOperation.Map(m.Mapping with { Writable = true }) : o).ToList();
+            var measured = CollateralOracle.Measure(history, ops, iova => DmaVisibilityOracle.Lookup(history, iova),
+                iova => DmaVisibilityOracle.Translate(writableView, options, iova), DmaBackendTraits.Type1, CollateralOracle.Boundaries(writableView, options.HostPageSize));
             transactions.Add(new Transaction(first, recorder.Events.Count, measured.CollateralBytes));
         }
 
