@@ -14,13 +14,13 @@ internal static class CheckCommand
 {
     public static Command Create()
     {
-        var maxTest = new Option<int?>("--max-test") { Description = $"cases per property (default {PropertyBudget.DefaultMaxTest}, or VERIFY_MAX_TEST)" };
-        var endSize = new Option<int?>("--end-size") { Description = $"largest generator size (default {PropertyBudget.DefaultEndSize}, or VERIFY_END_SIZE)" };
-        var seed = new Option<ulong?>("--seed") { Description = "start of the random stream (or VERIFY_SEED)" };
+        var maxTest = NumberOption.Whole("--max-test", $"cases per property (default {PropertyBudget.DefaultMaxTest}, or VERIFY_MAX_TEST)");
+        var endSize = NumberOption.Whole("--end-size", $"largest generator size (default {PropertyBudget.DefaultEndSize}, or VERIFY_END_SIZE)", max: 100_000);
+        var seed = NumberOption.Unsigned64("--seed", "start of the random stream (or VERIFY_SEED)");
         var replay = new Option<string?>("--replay") { Description = "replay one case: \"seed,gamma,size\" (or VERIFY_REPLAY); use with --property" };
         var suite = new Option<string?>("--suite") { Description = "run only suites whose name contains this text" };
         var property = new Option<string?>("--property") { Description = "run only the property with this id (FV-01) or test name" };
-        var time = new Option<string?>("--time") { Description = "stop starting new properties after this long (60s, 5m); the rest are listed as not run" };
+        var time = new Option<string?>("--time") { Description = "bound the whole run (60s, 5m): when it is up the running property stops after its current case (not finished) and the rest are not run" };
         var shard = new Option<string?>("--shard") { Description = "run shard i of n (\"2/4\"): every n-th property by id, so a CI matrix splits the work deterministically" };
         var save = new Option<bool>("--save") { Description = "save each shrunk failure as a scenario under tests/Regressions/Cases (like VERIFY_SAVE=1)" };
         var json = new Option<bool>("--json") { Description = "print one JSON document (seed, every property's result, replay line, saved file) instead of the table" };
@@ -49,12 +49,12 @@ internal static class CheckCommand
                 budget = PropertyBudget.FromEnvironment();
                 if (parse.GetValue(maxTest) is { } m)
                 {
-                    budget = budget with { MaxTest = m > 0 ? m : throw new FormatException($"--max-test {m}: expected a positive number") };
+                    budget = budget with { MaxTest = m };
                 }
 
                 if (parse.GetValue(endSize) is { } e)
                 {
-                    budget = budget with { EndSize = e > 0 ? e : throw new FormatException($"--end-size {e}: expected a positive number") };
+                    budget = budget with { EndSize = e };
                 }
 
                 if (parse.GetValue(seed) is { } s)
@@ -147,21 +147,22 @@ internal static class CheckCommand
     {
         var lines = new List<CheckLine>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var timeUp = limit is { } l ? new CancellationTokenSource(l) : new CancellationTokenSource();
         void RunAll(Func<PropertyDefinition, Action<int>?> progress)
         {
             foreach (var property in properties)
             {
-                // A property cannot be stopped half-way and still give a verdict, so the time budget is checked
-                // between properties: the one running when time is up finishes.
-                if (limit is { } l && clock.Elapsed >= l)
+                if (timeUp.IsCancellationRequested)
                 {
                     lines.Add(new CheckLine(property, null, 0, null));
                     continue;
                 }
 
+                // A case cannot be stopped half-way and still give a verdict, so the one running when time is up
+                // finishes, and the property reports how many cases held.
                 var started = clock.Elapsed;
-                var outcome = PropertyRunner.Run(property, budget, progress(property));
-                string? saved = saving && !outcome.Passed && !outcome.Exhausted ? PropertyAssert.Save(outcome) : null;
+                var outcome = PropertyRunner.Run(property, budget, progress(property), null, timeUp.Token);
+                string? saved = saving && !outcome.Passed && !outcome.Exhausted && !outcome.Stopped ? PropertyAssert.Save(outcome) : null;
                 lines.Add(new CheckLine(property, outcome, (clock.Elapsed - started).TotalSeconds, saved));
             }
         }
@@ -203,19 +204,21 @@ internal static class CheckCommand
                     "passed" => "[green]passed[/]",
                     "exhausted" => "[yellow]exhausted[/]",
                     "not run" => "[grey]not run (time)[/]",
+                    "not finished" => "[grey]not finished (time)[/]",
                     _ => "[red]FAILED[/]",
                 },
                 Markup.Escape(highlights));
         }
 
         AnsiConsole.Write(table);
-        foreach (var failed in report.Lines.Where(l => l.Outcome is { Passed: false }))
+        foreach (var failed in report.Lines.Where(l => l.Failed))
         {
             Console.WriteLine();
             Console.WriteLine(CheckReport.Describe(failed));
         }
 
-        Console.WriteLine($"{report.Lines.Count - report.Failures - report.NotRun} passed, {report.Failures} failed"
+        Console.WriteLine($"{report.Lines.Count - report.Failures - report.NotRun - report.NotFinished} passed, {report.Failures} failed"
+            + (report.NotFinished > 0 ? $", {report.NotFinished} not finished (time budget)" : "")
             + (report.NotRun > 0 ? $", {report.NotRun} not run (time budget)" : ""));
     }
 

@@ -14,14 +14,22 @@ namespace Verify.Cli;
 /// <param name="Saved">The saved scenario file, when one was saved.</param>
 internal sealed record CheckLine(PropertyDefinition Property, PropertyOutcome? Outcome, double Seconds, string? Saved)
 {
-    /// <summary><c>passed</c>, <c>failed</c>, <c>exhausted</c> or <c>not run</c>.</summary>
+    /// <summary><c>passed</c>, <c>failed</c>, <c>exhausted</c>, <c>not finished</c> (the time budget ran out while it
+    /// ran: the cases that ran held) or <c>not run</c>.</summary>
     public string Result => Outcome switch
     {
         null => "not run",
         { Passed: true } => "passed",
+        { Stopped: true } => "not finished",
         { Exhausted: true } => "exhausted",
         _ => "failed",
     };
+
+    /// <summary>Whether this line fails the run: a failed or exhausted property.</summary>
+    public bool Failed => Outcome is { Passed: false, Stopped: false };
+
+    /// <summary>Whether the time budget cut this property short or left it out.</summary>
+    public bool CutShort => Outcome is null or { Stopped: true };
 }
 
 /// <summary>
@@ -34,10 +42,13 @@ internal sealed record CheckLine(PropertyDefinition Property, PropertyOutcome? O
 internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudget Budget)
 {
     /// <summary>The properties that failed or exhausted.</summary>
-    public int Failures => Lines.Count(l => l.Outcome is { Passed: false });
+    public int Failures => Lines.Count(l => l.Failed);
 
     /// <summary>The properties the time budget left out.</summary>
     public int NotRun => Lines.Count(l => l.Outcome is null);
+
+    /// <summary>The properties the time budget stopped while they ran.</summary>
+    public int NotFinished => Lines.Count(l => l.Outcome is { Stopped: true });
 
     /// <summary>The full failure report of a line, as the table's text prints it.</summary>
     /// <param name="line">A failed line.</param>
@@ -52,8 +63,9 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
         ["replay"] = Budget.Replay?.ToString(),
         ["maxTest"] = Budget.MaxTest,
         ["endSize"] = Budget.EndSize,
-        ["passed"] = Lines.Count - Failures - NotRun,
+        ["passed"] = Lines.Count - Failures - NotRun - NotFinished,
         ["failed"] = Failures,
+        ["notFinished"] = NotFinished,
         ["notRun"] = NotRun,
         ["properties"] = new JsonArray([.. Lines.Select(l => new JsonObject
         {
@@ -66,7 +78,7 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
             ["replaySeed"] = l.Outcome?.Replay?.ToString(),
             ["replay"] = l.Outcome?.ReplayCommand,
             ["saved"] = l.Saved,
-            ["report"] = l.Outcome is { Passed: false } ? Describe(l) : null,
+            ["report"] = l.Failed ? Describe(l) : null,
         })]),
     };
 
@@ -78,8 +90,8 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
         var suites = Lines.GroupBy(l => l.Property.Suite).Select(g => new XElement("testsuite",
             new XAttribute("name", g.Key),
             new XAttribute("tests", g.Count()),
-            new XAttribute("failures", g.Count(l => l.Outcome is { Passed: false })),
-            new XAttribute("skipped", g.Count(l => l.Outcome is null)),
+            new XAttribute("failures", g.Count(l => l.Failed)),
+            new XAttribute("skipped", g.Count(l => l.CutShort)),
             new XAttribute("time", g.Sum(l => l.Seconds).ToString("0.000", c)),
             g.Select(l => new XElement("testcase",
                 new XAttribute("classname", $"verify.{l.Property.Suite}"),
@@ -88,6 +100,7 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
                 l.Outcome switch
                 {
                     null => new XElement("skipped", new XAttribute("message", "not run: the time budget ran out")),
+                    { Stopped: true } o => new XElement("skipped", new XAttribute("message", $"not finished: the time budget ran out after {o.Tests} cases, which held")),
                     { Passed: false } o => new XElement("failure",
                         new XAttribute("message", o.Exhausted ? "exhausted: too many cases discarded" : FirstLine(o.FailureMessage ?? o.Report)),
                         new XAttribute("type", o.Exhausted ? "exhausted" : "property failed"),
@@ -98,7 +111,7 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
             new XAttribute("name", "verify check"),
             new XAttribute("tests", Lines.Count),
             new XAttribute("failures", Failures),
-            new XAttribute("skipped", NotRun),
+            new XAttribute("skipped", NotRun + NotFinished),
             new XAttribute("time", Lines.Sum(l => l.Seconds).ToString("0.000", c)),
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "seed"), new XAttribute("value", Budget.StartSeed?.ToString(c) ?? "")),

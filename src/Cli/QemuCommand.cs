@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Verify.Qemu;
 
 namespace Verify.Cli;
@@ -16,7 +15,7 @@ internal static class QemuCommand
         var script = new Argument<FileInfo>("SCRIPT") { Description = "the recording script (tests/Qemu/Scripts/NAME.qemu)" };
         var output = new Option<FileInfo?>("--out") { Description = "the transcript file (default: ../Fixtures/NAME.transcript for a script in a Scripts folder, else NAME.transcript beside the script)" };
         var check = new Option<bool>("--check") { Description = "record, compare with the transcript file instead of writing it, and exit 1 if they differ" };
-        var timeout = new Option<double?>("--timeout") { Description = "seconds one QEMU command may take (default 10)" };
+        var timeout = NumberOption.Seconds("--timeout", "seconds one QEMU command may take (default 10)", 3600);
         var record = new Command("record", "start QEMU, run the script's steps and capture 'info mtree' and 'info mtree -f' after each")
         {
             script, output, check, timeout,
@@ -28,11 +27,6 @@ internal static class QemuCommand
             var options = QemuRecorderOptions.Default;
             if (parse.GetValue(timeout) is { } seconds)
             {
-                if (!(seconds > 0 && seconds <= 3600))
-                {
-                    return Fail($"--timeout {seconds.ToString(CultureInfo.InvariantCulture)}: expected seconds in (0, 3600]");
-                }
-
                 options = options with { CommandTimeout = TimeSpan.FromSeconds(seconds) };
             }
 

@@ -132,4 +132,19 @@ public class CheckCommandTests
         Assert.StartsWith(expected, run.Error, StringComparison.Ordinal);
         Assert.Single(run.Error.TrimEnd('\n').Split('\n'));
     }
+
+    [Fact]
+    public void Check_TimeBound_StopsARunningPropertyBetweenCasesAndReportsItNotFinished()
+    {
+        // A budget no machine finishes: only the time bound ends this run.
+        var run = VerifyProcess.Run("check", "--suite", "FlatView", "--max-test", "2000000000", "--time", "2s", "--json");
+
+        Assert.Equal((0, ""), (run.ExitCode, run.Error));
+        var json = JsonNode.Parse(run.Output)!;
+        var first = json["properties"]![0]!;
+        Assert.Equal("not finished", (string)first["result"]!);
+        Assert.InRange((int)first["cases"]!, 1, 1_999_999_999);
+        Assert.All(json["properties"]!.AsArray().Skip(1), p => Assert.Equal("not run", (string)p!["result"]!));
+        Assert.Equal((1, 0, 0), ((int)json["notFinished"]!, (int)json["failed"]!, (int)json["passed"]!));
+    }
 }

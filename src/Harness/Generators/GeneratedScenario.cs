@@ -22,6 +22,9 @@ public sealed class GeneratedScenario
         _shrinks = shrinks;
     }
 
+    /// <summary>The case of no steps, which a stopped run generates in place of real ones (it is never judged).</summary>
+    internal static GeneratedScenario Empty { get; } = new("nothing", [], new CaseSize(0, "steps"), () => []);
+
     /// <summary>The structured case (a tree and its transactions, a page-table script, ...).</summary>
     public object Source { get; }
 

@@ -40,12 +40,31 @@ public sealed record PropertyDefinition(string Id, string Name, string Suite, Fu
     /// property's checks, stopping at the first step that breaks one.</summary>
     /// <param name="implementation">The models to check (a broken variant, to see the property fail).</param>
     /// <returns>An FsCheck property.</returns>
-    public Property Build(ImplementationUnderTest implementation)
+    public Property Build(ImplementationUnderTest implementation) => Build(implementation, CancellationToken.None);
+
+    /// <summary>The property over <paramref name="implementation"/>, stopping between cases once <paramref name="stop"/>
+    /// is cancelled: from then on every case is an empty scenario that FsCheck discards, so the run ends (as exhausted)
+    /// without judging anything it did not run. A case already running finishes: a half-run case has no verdict.</summary>
+    /// <param name="implementation">The models to check.</param>
+    /// <param name="stop">Cancelled when the caller's time is up.</param>
+    /// <returns>An FsCheck property.</returns>
+    public Property Build(ImplementationUnderTest implementation, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(implementation);
         var options = new ScenarioRunOptions { Implementation = implementation, Checks = Checks, Describe = false, StopAtFirstFailure = true };
-        return Prop.ForAll(Cases(), g =>
+        var cases = Cases();
+        var bounded = stop.CanBeCanceled
+            ? Arb.From(
+                Gen.Sized(size => stop.IsCancellationRequested ? Gen.Constant(GeneratedScenario.Empty) : cases.Generator.Resize(size)),
+                g => stop.IsCancellationRequested ? [] : cases.Shrinker(g))
+            : cases;
+        return Prop.ForAll(bounded, g =>
         {
+            if (stop.IsCancellationRequested)
+            {
+                return Prop.When(false, () => true);
+            }
+
             var report = ScenarioRunner.Run(Scenario.Create(new ScenarioHeader(), g.Steps), options);
             var problems = report.Problems().ToList();
             var property = Prop.Label(problems.Count == 0, problems.Count == 0 ? "holds" : string.Join(Environment.NewLine, problems.Prepend($"{problems.Count} problem(s):")));

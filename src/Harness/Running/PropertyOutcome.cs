@@ -16,6 +16,10 @@ public sealed record PropertyOutcome
     /// <summary>Whether the run gave up because too many cases were discarded.</summary>
     public bool Exhausted { get; init; }
 
+    /// <summary>Whether the caller's time ran out before the budget's cases did: the <see cref="Tests"/> cases that ran
+    /// held, and the rest were never run, so this is neither a pass nor a failure.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>Cases run.</summary>
     public required int Tests { get; init; }
 

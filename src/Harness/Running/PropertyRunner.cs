@@ -19,7 +19,19 @@ public static class PropertyRunner
     /// <param name="progress">Called with the number of each case as it starts; may be null.</param>
     /// <param name="implementation">The models to check; null for the library's own.</param>
     /// <returns>The outcome; never throws for a failing property.</returns>
-    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress = null, Implementations.ImplementationUnderTest? implementation = null)
+    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress = null, Implementations.ImplementationUnderTest? implementation = null) =>
+        Run(property, budget, progress, implementation, CancellationToken.None);
+
+    /// <summary>Runs <paramref name="property"/> under <paramref name="budget"/> until <paramref name="stop"/> is
+    /// cancelled: the case running then finishes and no further case starts; the outcome then says
+    /// <see cref="PropertyOutcome.Stopped"/> (unless a case had already failed, which is reported as a failure).</summary>
+    /// <param name="property">The property.</param>
+    /// <param name="budget">Cases, size, seed or replay.</param>
+    /// <param name="progress">Called with the number of each case as it starts; may be null.</param>
+    /// <param name="implementation">The models to check; null for the library's own.</param>
+    /// <param name="stop">Cancelled when the caller's time is up.</param>
+    /// <returns>The outcome; never throws for a failing property.</returns>
+    public static PropertyOutcome Run(PropertyDefinition property, PropertyBudget budget, Action<int>? progress, Implementations.ImplementationUnderTest? implementation, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(property);
         ArgumentNullException.ThrowIfNull(budget);
@@ -40,8 +52,9 @@ public static class PropertyRunner
             config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
         }
 
-        Check.One(config, property.Build(implementation ?? Implementations.ImplementationUnderTest.Model));
-        return ToOutcome(property, runner);
+        Check.One(config, property.Build(implementation ?? Implementations.ImplementationUnderTest.Model, stop));
+        var outcome = ToOutcome(property, runner);
+        return outcome.Exhausted && stop.IsCancellationRequested ? outcome with { Exhausted = false, Stopped = true } : outcome;
     }
 
     private static PropertyOutcome ToOutcome(PropertyDefinition property, RecordingRunner runner)
