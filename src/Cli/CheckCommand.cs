@@ -122,7 +122,8 @@ internal static class CheckCommand
                 return 2;
             }
 
-            var report = Run(selected, budget, limit, saving);
+            var saveErrors = new List<string>();
+            var report = Run(selected, budget, limit, saving, saveErrors);
             if (asJson)
             {
                 Console.Out.WriteLine(report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -132,7 +133,13 @@ internal static class CheckCommand
                 Print(report);
             }
 
-            int exit = report.Failures == 0 ? 0 : 1;
+            int exit = report.Failures == 0 ? ExitCode.Held : ExitCode.Failed;
+            foreach (string error in saveErrors)
+            {
+                Console.Error.WriteLine($"verify check: {error}");
+                exit = ExitCode.UsageOrInput;
+            }
+
             if (parse.GetValue(junit) is { } file && !WriteJunit(report, file))
             {
                 exit = Math.Max(exit, 2);
@@ -143,7 +150,7 @@ internal static class CheckCommand
         return command;
     }
 
-    private static CheckReport Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving)
+    private static CheckReport Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving, List<string> saveErrors)
     {
         var lines = new List<CheckLine>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -162,7 +169,20 @@ internal static class CheckCommand
                 // finishes, and the property reports how many cases held.
                 var started = clock.Elapsed;
                 var outcome = PropertyRunner.Run(property, budget, progress(property), null, timeUp.Token);
-                string? saved = saving && !outcome.Passed && !outcome.Exhausted && !outcome.Stopped ? PropertyAssert.Save(outcome) : null;
+                string? saved = null;
+                if (saving && !outcome.Passed && !outcome.Exhausted && !outcome.Stopped)
+                {
+                    try
+                    {
+                        saved = PropertyAssert.Save(outcome);
+                    }
+                    catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                    {
+                        // The report still prints the shrunk case as a scenario and its replay line; only the file is missing.
+                        saveErrors.Add($"--save: the shrunk case of {property.Id} was not saved: {error.Message}");
+                    }
+                }
+
                 lines.Add(new CheckLine(property, outcome, (clock.Elapsed - started).TotalSeconds, saved));
             }
         }

@@ -52,15 +52,7 @@ internal sealed class MtreeInput
     /// <exception cref="CommandInputException">The file cannot be read or is malformed; the message names the file and line.</exception>
     public static MtreeInput Read(FileInfo file, MtreeTreeHints hints)
     {
-        string text;
-        try
-        {
-            text = System.IO.File.ReadAllText(file.FullName);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new CommandInputException($"{file}: {error.Message}");
-        }
+        string text = InputFile.ReadText(file, "an 'info mtree' dump");
 
         try
         {
@@ -74,6 +66,11 @@ internal sealed class MtreeInput
         }
         catch (MtreeFormatException error)
         {
+            throw new CommandInputException($"{file}: {error.Message}");
+        }
+        catch (InvalidOperationException error)
+        {
+            // The tree read but cannot render: an alias chain past the nesting limit, or an alias cycle through placements.
             throw new CommandInputException($"{file}: {error.Message}");
         }
     }
@@ -106,9 +103,23 @@ internal sealed class MtreeInput
     /// <param name="addressSpace">The address space's name.</param>
     /// <returns>The section as <c>info mtree -f</c> prints it.</returns>
     /// <exception cref="CommandInputException">The dump has no such address space; the message lists those it has.</exception>
-    public MtreeFlatSection SectionOf(string addressSpace) =>
-        Flat.SectionFor(addressSpace) ?? throw new CommandInputException(
+    public MtreeFlatSection SectionOf(string addressSpace)
+    {
+        var section = Flat.SectionFor(addressSpace) ?? throw new CommandInputException(
             $"{File}: no address space \"{addressSpace}\" (it has {Listed(Flat.Sections.SelectMany(s => s.AddressSpaces).Select(a => a.Name))})");
+
+        // QEMU lists an address space once per dump; a second, different listing means two dumps pasted into one file,
+        // and taking the first would compare the wrong state without a word.
+        var listings = Flat.Sections.Where(s => s.AddressSpaces.Any(a => a.Name == addressSpace)).ToList();
+        if (listings.Skip(1).Any(other => !other.View.Equals(section.View)))
+        {
+            string lines = Tree is null ? "" : $" (headers at lines {string.Join(", ", Tree.Spaces.Where(t => t.Names.Contains(addressSpace)).Select(t => t.HeaderLine))})";
+            throw new CommandInputException(
+                $"{File}: address space \"{addressSpace}\" is listed {listings.Count} times with different contents{lines}: two dumps pasted together? expected one dump per file");
+        }
+
+        return section;
+    }
 
     /// <summary>Names as a message lists them: quoted, comma-separated, <c>none</c> for none.</summary>
     /// <param name="names">The names.</param>

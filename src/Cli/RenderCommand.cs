@@ -70,7 +70,14 @@ internal static class RenderCommand
         {
             var section = tree.FindRegion(region) ?? throw new CommandInputException(
                 $"{input.File}: no \"memory-region: {region}\" section (it has {MtreeInput.Listed(tree.MemoryRegions.Distinct(StringComparer.Ordinal))})");
-            return new MtreeFlatDump([section.ToFlatSection()], [0], MtreeFlatStart.RootLine);
+            try
+            {
+                return new MtreeFlatDump([section.ToFlatSection()], [0], MtreeFlatStart.RootLine);
+            }
+            catch (InvalidOperationException error)
+            {
+                throw new CommandInputException($"{input.File}: {error.Message}");
+            }
         }
 
         if (addressSpace is not null)

@@ -22,18 +22,18 @@ internal static class ReplayCommand
             Scenario scenario;
             try
             {
-                scenario = ScenarioReader.ReadFile(path.FullName);
+                scenario = ScenarioReader.Read(InputFile.ReadText(path, "a scenario file"));
             }
             catch (ScenarioFormatException error)
             {
                 // One line naming the file and the JSON path; a malformed file is the user's input, not a crash.
                 Console.Error.WriteLine($"verify replay: {path}: {error.Message}");
-                return 2;
+                return ExitCode.UsageOrInput;
             }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            catch (CommandInputException error)
             {
-                Console.Error.WriteLine($"verify replay: {path}: {error.Message}");
-                return 2;
+                Console.Error.WriteLine($"verify replay: {error.Message}");
+                return ExitCode.UsageOrInput;
             }
 
             var report = ScenarioRunner.Run(scenario);

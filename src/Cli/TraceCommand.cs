@@ -68,15 +68,11 @@ internal static class TraceCommand
     {
         try
         {
-            return QemuTraceText.Read(File.ReadAllText(file.FullName), file.ToString());
+            return QemuTraceText.Read(InputFile.ReadText(file, "a QEMU trace log"), file.ToString());
         }
         catch (QemuFormatException error)
         {
             throw new CommandInputException(error.Message);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new CommandInputException($"{file}: {error.Message}");
         }
     }
 

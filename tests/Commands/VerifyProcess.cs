@@ -11,11 +11,15 @@ public sealed record VerifyRun(int ExitCode, string Output, string Error);
 /// <summary>Runs the <c>verify</c> built next to the tests in a process of its own, as a user's shell would.</summary>
 public static class VerifyProcess
 {
-    public static VerifyRun Run(params string[] args)
+    public static VerifyRun Run(params string[] args) => RunIn(null, args);
+
+    /// <summary>Runs verify with <paramref name="directory"/> as its working directory.</summary>
+    public static VerifyRun RunIn(string? directory, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "verify.dll");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
+            WorkingDirectory = directory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -28,6 +28,12 @@ public readonly record struct ReplaySeed(ulong Seed, ulong Gamma, int Size)
             throw new FormatException($"replay seed '{text}': expected three decimal numbers 'seed,gamma,size'");
         }
 
+        if (gamma % 2 == 0)
+        {
+            // FsCheck's SplitMix stream needs an odd gamma; every replay line FsCheck prints has one.
+            throw new FormatException($"replay seed '{text}': the gamma {gamma} is even; a replay line printed by a run has an odd one");
+        }
+
         return new ReplaySeed(seed, gamma, size);
     }
 

@@ -70,7 +70,9 @@ public static class ScenarioRunner
         }
         catch (Exception error) when (error is StepException or ArgumentException or KeyNotFoundException or InvalidOperationException)
         {
-            return new StepReport(index, step.ToString() ?? step.Kind, Result(machine), [], Broken(invariants), error.Message);
+            // ArgumentException appends " (Parameter 'name')", which names our parameter, not the scenario's field.
+            string message = error is ArgumentException { ParamName: { } name } a ? a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : error.Message;
+            return new StepReport(index, step.ToString() ?? step.Kind, Result(machine), [], Broken(invariants), message);
         }
 
         foreach (var check in checks)

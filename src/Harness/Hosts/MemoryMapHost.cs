@@ -91,6 +91,12 @@ public sealed class MemoryMapHost
     {
         ArgumentNullException.ThrowIfNull(operation);
         var layout = Layout ?? throw new StepException("machine operations need a 'layout' step first");
+        if (operation.Refusal(layout) is { } refusal)
+        {
+            // An operation on something the machine lacks would do nothing and read as a change that did nothing.
+            throw new StepException(refusal);
+        }
+
         bool changed = false;
         foreach (var edit in operation.Edits(layout, Tree!))
         {

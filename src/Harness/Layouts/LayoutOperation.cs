@@ -28,6 +28,12 @@ public abstract record LayoutOperation
         return tree;
     }
 
+    /// <summary>Why the operation cannot name anything of <paramref name="layout"/> (a BAR, DIMM slot, ROM device,
+    /// virtio-mem memslot or PAM segment it lacks), or null when it can.</summary>
+    /// <param name="layout">The machine.</param>
+    /// <returns>The reason, naming what the machine has, or null.</returns>
+    public abstract string? Refusal(MachineLayout layout);
+
     /// <summary>Simpler variants of this operation.</summary>
     /// <returns>Candidates.</returns>
     public virtual IEnumerable<LayoutOperation> Shrink() => [];
@@ -37,6 +43,15 @@ public abstract record LayoutOperation
     /// <param name="Mode">The new setting.</param>
     public sealed record SetPam(int Segment, PamMode Mode) : LayoutOperation
     {
+        /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return Segment < layout.PamSegments.Length ? null
+                : layout.PamSegments.IsEmpty ? $"machine '{layout.Name}' has no PAM"
+                : string.Create(CultureInfo.InvariantCulture, $"machine '{layout.Name}' has PAM segments 0 to {layout.PamSegments.Length - 1}, not {Segment}");
+        }
+
         /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree)
         {
@@ -66,6 +81,13 @@ public abstract record LayoutOperation
     public sealed record SetBarEnabled(string Bar, bool Enabled) : LayoutOperation
     {
         /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return layout.Bars.Any(b => b.Region == Bar) ? null : NoBar(layout, Bar);
+        }
+
+        /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree)
         {
             ArgumentNullException.ThrowIfNull(layout);
@@ -89,6 +111,13 @@ public abstract record LayoutOperation
     public sealed record MoveBar(string Bar, ulong Address) : LayoutOperation
     {
         /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return layout.Bars.Any(b => b.Region == Bar) ? null : NoBar(layout, Bar);
+        }
+
+        /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
             layout.Bars.Any(b => b.Region == Bar) && tree.ParentOf(Bar) is not null && tree.PlacementOf(Bar).Address != Address
                 ? [new TreeEdit.Move(Bar, Address)]
@@ -107,6 +136,14 @@ public abstract record LayoutOperation
     public sealed record SetRomMode(string Device, bool RomMode) : LayoutOperation
     {
         /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return layout.RomDevices.Contains(Device) ? null
+                : $"machine '{layout.Name}' has no ROM device '{Device}' (it has {Names(layout.RomDevices)})";
+        }
+
+        /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
             layout.RomDevices.Contains(Device) && tree[Device].RomdMode != RomMode
                 ? [new TreeEdit.Set(Device, r => r with { RomdMode = RomMode }, RomMode ? "romd on" : "romd off")]
@@ -120,6 +157,14 @@ public abstract record LayoutOperation
     /// <param name="Slot">Slot index.</param>
     public sealed record HotAddDimm(int Slot) : LayoutOperation
     {
+        /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return Slot >= 0 && Slot < layout.DimmSlots ? null
+                : string.Create(CultureInfo.InvariantCulture, $"machine '{layout.Name}' has {layout.DimmSlots} DIMM slot(s), not slot {Slot}");
+        }
+
         /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
             Slot < layout.DimmSlots && tree.ParentOf(MachineLayout.Dimm(Slot)) is null
@@ -139,6 +184,14 @@ public abstract record LayoutOperation
     public sealed record SetVirtioMemBlock(int Block, bool Plugged) : LayoutOperation
     {
         /// <inheritdoc/>
+        public override string? Refusal(MachineLayout layout)
+        {
+            ArgumentNullException.ThrowIfNull(layout);
+            return Block >= 0 && Block < layout.VirtioMemBlocks ? null
+                : string.Create(CultureInfo.InvariantCulture, $"machine '{layout.Name}' has {layout.VirtioMemBlocks} virtio-mem memslot(s), not memslot {Block}");
+        }
+
+        /// <inheritdoc/>
         public override IReadOnlyList<TreeEdit> Edits(MachineLayout layout, RegionTree tree) =>
             Block < layout.VirtioMemBlocks && tree[MachineLayout.VirtioMemSlot(Block)].Enabled != Plugged
                 ? [new TreeEdit.Set(MachineLayout.VirtioMemSlot(Block), r => r with { Enabled = Plugged }, Plugged ? "enabled" : "disabled")]
@@ -149,5 +202,14 @@ public abstract record LayoutOperation
 
         /// <inheritdoc/>
         public override string ToString() => $"virtio-mem memslot {Block} {(Plugged ? "plug" : "unplug")}";
+    }
+
+    private static string NoBar(MachineLayout layout, string bar) =>
+        $"machine '{layout.Name}' has no BAR '{bar}' (it has {Names(layout.Bars.Select(b => b.Region))})";
+
+    private static string Names(IEnumerable<string> names)
+    {
+        var list = names.Select(n => $"'{n}'").ToList();
+        return list.Count == 0 ? "none" : string.Join(", ", list);
     }
 }

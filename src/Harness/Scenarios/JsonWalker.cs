@@ -73,9 +73,11 @@ internal sealed class JsonWalker
         return value;
     }
 
-    public string String(string name) => AsString(Required(name), Child(Path, name));
+    // A required string names something (a region, container, device): it must be non-empty and printable, or it
+    // would print as nothing, or as a terminal escape, in every report that names it.
+    public string String(string name) => AsName(Required(name), Child(Path, name));
 
-    public string? OptionalString(string name) => Optional(name) is { } e ? AsString(e, Child(Path, name)) : null;
+    public string? OptionalString(string name) => Optional(name) is { } e ? AsText(e, Child(Path, name)) : null;
 
     public string? NullableString(string name)
     {
@@ -123,6 +125,36 @@ internal sealed class JsonWalker
 
     public static string AsString(JsonElement e, string path) =>
         e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Expected(path, "a string", e);
+
+    /// <summary>A name: a non-empty string without control characters.</summary>
+    public static string AsName(JsonElement e, string path)
+    {
+        string text = AsString(e, path);
+        if (text.Length == 0)
+        {
+            throw new ScenarioFormatException(path, "expected a name, got an empty string");
+        }
+
+        return Printable(text, path, allowLineBreaks: false);
+    }
+
+    /// <summary>Free text (a title, a note): a string without control characters but line breaks and tabs.</summary>
+    public static string AsText(JsonElement e, string path) => Printable(AsString(e, path), path, allowLineBreaks: true);
+
+    private static string Printable(string text, string path, bool allowLineBreaks)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsControl(c) && !(allowLineBreaks && c is '\n' or '\t' or '\r'))
+            {
+                throw new ScenarioFormatException(path, string.Create(CultureInfo.InvariantCulture,
+                    $"expected printable text, got a control character (U+{(int)c:X4}) at character {i + 1}"));
+            }
+        }
+
+        return text;
+    }
 
     public static bool AsBool(JsonElement e, string path) => e.ValueKind switch
     {

@@ -127,6 +127,11 @@ internal static class ScenarioJson
         {
             region = region with { AliasTarget = b.String("target"), AliasOffset = b.OptionalAddress("offset") ?? 0 };
         }
+        else if (b.Has("target") || b.Has("offset"))
+        {
+            throw new ScenarioFormatException(JsonWalker.Child(b.Path, b.Has("target") ? "target" : "offset"),
+                $"only an alias has a target and offset; this region's kind is \"{ScenarioVocabulary.NameOf(ScenarioVocabulary.RegionKinds, kind)}\"");
+        }
 
         return region;
     }

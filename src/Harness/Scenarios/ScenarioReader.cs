@@ -23,6 +23,10 @@ public static class ScenarioReader
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static Scenario ReadFile(string path) => Read(File.ReadAllText(path));
 
+    /// <summary>How deep the JSON of a scenario may nest (a real one nests five levels): deeper text is refused as that,
+    /// not as invalid JSON.</summary>
+    public const int MaxNesting = 256;
+
     /// <summary>Reads scenario text.</summary>
     /// <param name="json">The JSON text.</param>
     /// <returns>The scenario.</returns>
@@ -33,12 +37,16 @@ public static class ScenarioReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxNesting });
         }
         catch (JsonException error)
         {
+            // The reader's message would echo the offending bytes (escape sequences of a binary file); say where instead.
+            string where = string.Create(CultureInfo.InvariantCulture, $"line {(error.LineNumber ?? 0) + 1}, byte {(error.BytePositionInLine ?? 0) + 1}");
             throw new ScenarioFormatException(error.Path is { Length: > 0 } p ? p : "$",
-                string.Create(CultureInfo.InvariantCulture, $"not valid JSON at line {(error.LineNumber ?? 0) + 1}, byte {(error.BytePositionInLine ?? 0) + 1}"));
+                error.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                    ? string.Create(CultureInfo.InvariantCulture, $"JSON nested deeper than {MaxNesting} levels at {where}; a scenario nests a few levels")
+                    : $"not valid JSON at {where}");
         }
 
         using (document)

@@ -27,13 +27,26 @@ public sealed record MemoryRegion
         Size = size;
     }
 
-    /// <summary>The region's name; never empty.</summary>
+    /// <summary>The region's name; never empty, never a control character in it.</summary>
     public string Name
     {
         get => _name;
         init
         {
             ArgumentException.ThrowIfNullOrEmpty(value, nameof(Name));
+            // A control character would print as nothing, or as a terminal escape, in every listing that names it,
+            // and cannot round-trip through 'info mtree' text.
+            int control = value.AsSpan().IndexOfAnyInRange('\0', '\x1f');
+            if (control < 0)
+            {
+                control = value.AsSpan().IndexOfAnyInRange('\x7f', '\x9f');
+            }
+
+            if (control >= 0)
+            {
+                throw new ArgumentException($"region name should be printable; it has a control character (U+{(int)value[control]:X4}) at character {control + 1}", nameof(Name));
+            }
+
             _name = value;
         }
     }

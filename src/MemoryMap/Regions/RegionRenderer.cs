@@ -28,7 +28,7 @@ internal sealed class RegionRenderer
     public static FlatView Render(RegionTree tree)
     {
         var renderer = new RegionRenderer(tree);
-        renderer.Visit(tree.Root, address: 0, priority: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false);
+        renderer.Visit(tree.Root, address: 0, priority: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false, depth: 0);
         // Sort the starts with the pieces' indices and gather once: comparing and swapping bare 64-bit keys
         // is several times cheaper than moving whole ranges through a comparer.
         var pieces = CollectionsMarshal.AsSpan(renderer._pieces);
@@ -53,8 +53,13 @@ internal sealed class RegionRenderer
     // basePoint is signed: an alias at a low address with a large offset puts its target's origin below 0,
     // exactly as QEMU's Int128 base goes negative.
     private void Visit(string name, ulong address, int priority, Int128 basePoint, Int128 clipStart, Int128 clipEnd,
-        bool readOnly, bool nonVolatile, bool unmergeable)
+        bool readOnly, bool nonVolatile, bool unmergeable, int depth)
     {
+        if (depth > RegionTree.MaxNesting)
+        {
+            throw new InvalidOperationException($"region '{name}' is reached through more than {RegionTree.MaxNesting} levels of placements and aliases; a region tree nests at most {RegionTree.MaxNesting}");
+        }
+
         var region = _tree[name];
         if (!region.Enabled)
         {
@@ -81,13 +86,13 @@ internal sealed class RegionRenderer
         {
             // The target renders as if placed at base - alias_offset (QEMU subtracts the target's own
             // address too, which its own visit adds back, so placing the target elsewhere changes nothing).
-            Visit(region.AliasTarget!, 0, 0, basePoint - region.AliasOffset, start, end, readOnly, nonVolatile, unmergeable);
+            Visit(region.AliasTarget!, 0, 0, basePoint - region.AliasOffset, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
         }
         else
         {
             foreach (var child in region.Subregions)
             {
-                Visit(child.Name, child.Address, child.Priority, basePoint, start, end, readOnly, nonVolatile, unmergeable);
+                Visit(child.Name, child.Address, child.Priority, basePoint, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
             }
 
             if (region.Terminates)

@@ -49,6 +49,12 @@ public sealed class RegionTree
             ImmutableDictionary.Create<string, string>(StringComparer.Ordinal), 0);
     }
 
+    /// <summary>How many levels a tree may nest, counting placements and alias hops from the root along any path
+    /// (docs/semantics.md 2.1, "nesting limit"). QEMU has no limit and recurses on its C stack; a real machine nests under
+    /// twenty. The limit keeps every walk of a tree (render, print, the oracle's painting) within a thread's stack, so no
+    /// input can crash the process: deeper placements are refused and deeper alias chains are refused by render.</summary>
+    public const int MaxNesting = 1024;
+
     /// <summary>The root region's name.</summary>
     public string Root { get; }
 
@@ -77,7 +83,7 @@ public sealed class RegionTree
     /// <summary>Defines a region without placing it (an alias target, or a child to place later).</summary>
     /// <param name="region">A region with no subregions yet whose alias target, if any, is defined.</param>
     /// <returns>The new tree.</returns>
-    /// <exception cref="ArgumentException">The name is taken, or the alias target is not defined.</exception>
+    /// <exception cref="ArgumentException">The name is taken, the alias target is not defined, or a region that is not an alias has an alias target or offset.</exception>
     public RegionTree Define(MemoryRegion region)
     {
         ArgumentNullException.ThrowIfNull(region);
@@ -92,6 +98,7 @@ public sealed class RegionTree
         }
 
         CheckAliasTarget(region);
+        CheckAliasFields(region, nameof(region));
         return new RegionTree(Root, _regions.Add(region.Name, region), _parents, _nextSequence);
     }
 
@@ -104,7 +111,8 @@ public sealed class RegionTree
     /// <param name="address">Offset inside the parent.</param>
     /// <param name="priority">Higher renders first.</param>
     /// <returns>The new tree.</returns>
-    /// <exception cref="ArgumentException">A name is undefined, the child is already placed or is the root, or the parent is an alias.</exception>
+    /// <exception cref="ArgumentException">A name is undefined, the child is already placed or is the root, the parent is
+    /// an alias, the parent is the child or inside it (a cycle), or the placement would nest deeper than <see cref="MaxNesting"/>.</exception>
     public RegionTree AddSubregion(string parent, string child, ulong address, int priority = 0)
     {
         var parentRegion = Defined(parent, nameof(parent));
@@ -117,6 +125,23 @@ public sealed class RegionTree
         if (child == Root || _parents.ContainsKey(child))
         {
             throw new ArgumentException($"region '{child}' is already placed (in '{ParentOf(child) ?? "(root)"}')", nameof(child));
+        }
+
+        int above = 0;
+        for (string? up = parent; up is not null; up = ParentOf(up), above++)
+        {
+            if (up == child)
+            {
+                throw new ArgumentException(child == parent
+                    ? $"region '{child}' cannot be placed inside itself"
+                    : $"region '{child}' cannot be placed in '{parent}', which is inside it; a region tree must be acyclic", nameof(parent));
+            }
+        }
+
+        int depth = above + Height(child);
+        if (depth > MaxNesting)
+        {
+            throw new ArgumentException($"placing '{child}' in '{parent}' nests regions {depth} levels deep; a region tree nests at most {MaxNesting}", nameof(child));
         }
 
         var placement = new Subregion(child, address, priority, _nextSequence);
@@ -178,7 +203,7 @@ public sealed class RegionTree
     /// <param name="name">A defined region.</param>
     /// <param name="change">Returns the changed region; its name and subregions must be unchanged.</param>
     /// <returns>The new tree, or this tree when the region is unchanged.</returns>
-    /// <exception cref="ArgumentException">The region is undefined, or the change renamed it, touched its subregions, or names an undefined alias target.</exception>
+    /// <exception cref="ArgumentException">The region is undefined, or the change renamed it, touched its subregions, or names an undefined alias target, or gave a region that is not an alias an alias offset.</exception>
     public RegionTree Update(string name, Func<MemoryRegion, MemoryRegion> change)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -195,6 +220,7 @@ public sealed class RegionTree
         }
 
         CheckAliasTarget(after);
+        CheckAliasFields(after, nameof(change));
         return new RegionTree(Root, _regions.SetItem(name, after), _parents, _nextSequence);
     }
 
@@ -234,6 +260,19 @@ public sealed class RegionTree
         }
     }
 
+    // Levels of placements from the region down to its deepest descendant (0 for a leaf); bounded by MaxNesting,
+    // which every placement keeps.
+    private int Height(string name)
+    {
+        int height = 0;
+        foreach (var s in _regions[name].Subregions)
+        {
+            height = Math.Max(height, 1 + Height(s.Name));
+        }
+
+        return height;
+    }
+
     // An argument naming a region must name a defined one; the indexer's KeyNotFoundException is for lookups.
     private MemoryRegion Defined(string name, string paramName)
     {
@@ -241,6 +280,15 @@ public sealed class RegionTree
         return _regions.TryGetValue(name, out var region)
             ? region
             : throw new ArgumentException($"no region named '{name}' is defined in the tree", paramName);
+    }
+
+    // QEMU's memory_region_set_alias_offset asserts mr->alias: an offset on anything else would be silently ignored.
+    private static void CheckAliasFields(MemoryRegion region, string paramName)
+    {
+        if (region.Kind != RegionKind.Alias && (region.AliasOffset != 0 || region.AliasTarget is not null))
+        {
+            throw new ArgumentException($"region '{region.Name}' is {region.Kind.ToString().ToLowerInvariant()}, not an alias: it has no alias target or offset", paramName);
+        }
     }
 
     private void CheckAliasTarget(MemoryRegion region)

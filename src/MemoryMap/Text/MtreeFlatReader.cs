@@ -46,6 +46,7 @@ internal sealed class MtreeFlatReader
     public void Feed(ReadOnlySpan<char> rawLine)
     {
         _lineNumber++;
+        MtreeSyntax.RefuseControlCharacters(_lineNumber, rawLine);
         var line = rawLine.TrimEnd();
         if (line.IsEmpty)
         {

@@ -163,4 +163,21 @@ internal static class MtreeSyntax
             RegionKind.Ram => "ram",
             _ => "i/o",
         };
+
+    /// <summary>Refuses a line holding a control character other than a tab: QEMU prints none, and echoing one in an
+    /// error would send a terminal escape (a binary file, or escapes copied from a terminal).</summary>
+    /// <param name="lineNumber">The line's number.</param>
+    /// <param name="line">The line.</param>
+    /// <exception cref="MtreeFormatException">The line holds one.</exception>
+    internal static void RefuseControlCharacters(int lineNumber, ReadOnlySpan<char> line)
+    {
+        for (int i = 0; i < line.Length; i++)
+        {
+            if (char.IsControl(line[i]) && line[i] != '\t')
+            {
+                throw new MtreeFormatException(lineNumber, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"a control character (U+{(int)line[i]:X4}) at column {i + 1}; 'info mtree' prints none (terminal escapes or binary data pasted in?)"));
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Verify.MemoryMap.Regions;
 
 namespace Verify.MemoryMap.Text;
@@ -94,25 +95,40 @@ internal sealed class MtreeTreeBuilder
     /// <summary>The address-space tree plus the sections of every alias target it reaches that it does not place itself.</summary>
     private List<MtreeTreeNode> Reach(MtreeTreeNode root)
     {
+        // Breadth first over aliases, each looked at once: a dump is pasted by users and may hold long alias chains,
+        // so nothing here may grow faster than the dump.
         var trees = new List<MtreeTreeNode> { root };
-        for (bool grew = true; grew;)
+        var added = new HashSet<MtreeTreeNode>(ReferenceEqualityComparer.Instance) { root };
+        var placed = PlacedNames([root], except: null);
+        var aliases = new Queue<MtreeTreeNode>(root.SelfAndDescendants().Where(n => n.IsAlias));
+        while (aliases.TryDequeue(out var alias))
         {
-            grew = false;
-            var placed = PlacedNames(trees, except: null);
-            foreach (var alias in trees.SelectMany(t => t.SelfAndDescendants()).Where(n => n.IsAlias).ToList())
+            if (!placed.Contains(alias.AliasTarget!) && SectionOf(alias) is { Root: { } targetRoot } && added.Add(targetRoot))
             {
-                if (!placed.Contains(alias.AliasTarget!) && SectionOf(alias) is { Root: { } targetRoot } && !trees.Contains(targetRoot))
+                trees.Add(targetRoot);
+                foreach (var node in targetRoot.SelfAndDescendants())
                 {
-                    trees.Add(targetRoot);
-                    placed.UnionWith(PlacedNames([targetRoot], except: null));
-                    grew = true;
+                    if (node.IsAlias)
+                    {
+                        aliases.Enqueue(node);
+                    }
+                    else if (Places(node))
+                    {
+                        placed.Add(node.Name);
+                    }
                 }
             }
         }
 
         // A section pulled in before the tree that places the same region was reached prints that region twice.
-        var duplicates = trees.Where(t => t != root && PlacedNames(trees, except: t).Contains(t.Name)).ToList();
-        return [.. trees.Except(duplicates)];
+        var placing = new Dictionary<string, int>(StringComparer.Ordinal);
+        var own = trees.Select(t => PlacedNames([t], except: null)).ToList();
+        foreach (string name in own.SelectMany(names => names))
+        {
+            placing[name] = placing.GetValueOrDefault(name) + 1;
+        }
+
+        return [.. trees.Where((t, i) => t == root || placing.GetValueOrDefault(t.Name) - (own[i].Contains(t.Name) ? 1 : 0) == 0)];
     }
 
     // The memory-region section an alias reaches by name. Sections printed twice under one name are the same region
@@ -145,17 +161,21 @@ internal sealed class MtreeTreeBuilder
                 && a.Children.Count == b.Children.Count && a.Children.Zip(b.Children).All(p => SameTree(p.First, p.Second));
 
     private static HashSet<string> PlacedNames(List<MtreeTreeNode> trees, MtreeTreeNode? except) =>
-        trees.Where(t => t != except).SelectMany(t => t.SelfAndDescendants())
-            .Where(n => !n.IsAlias && !(n.Implied && n.Level > 1)).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        trees.Where(t => t != except).SelectMany(t => t.SelfAndDescendants()).Where(Places).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+
+    // A printed region places its name, unless it is an alias or a disabled region QEMU did not print.
+    private static bool Places(MtreeTreeNode n) => !n.IsAlias && !(n.Implied && n.Level > 1);
 
     private Dictionary<MtreeTreeNode, string> ResolveTargets(List<MtreeTreeNode> trees)
     {
         var nodes = trees.SelectMany(t => t.SelfAndDescendants()).ToList();
+        var roots = new HashSet<MtreeTreeNode>(trees, ReferenceEqualityComparer.Instance);
+        // Candidates: regions with content or children of that name, and a pulled-in section root (which may itself be an alias).
+        var byName = nodes.Where(n => (!n.IsAlias || roots.Contains(n)) && !(n.Implied && n.Level > 1)).ToLookup(n => n.Name, StringComparer.Ordinal);
         var targets = new Dictionary<MtreeTreeNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var alias in nodes.Where(n => n.IsAlias))
         {
-            // Candidates: regions with content or children of that name, and a pulled-in section root (which may itself be an alias).
-            var candidates = nodes.Where(n => n.Name == alias.AliasTarget && (!n.IsAlias || trees.Contains(n)) && !(n.Implied && n.Level > 1)).ToList();
+            var candidates = byName[alias.AliasTarget!].ToList();
             if (candidates.Count == 0)
             {
                 throw new MtreeFormatException(alias.LineNumber,
@@ -215,21 +235,47 @@ internal sealed class MtreeTreeBuilder
             tree = tree.Define(Region(node, null));
         }
 
-        // Aliases of aliases: define each once its target is defined; what is left over forms a cycle.
-        var pending = nodes.Where(n => n.IsAlias).ToList();
-        while (pending.Count > 0)
+        // Aliases of aliases: define each once its target is defined, in one pass over who waits for whom (a chain
+        // of n aliases listed backwards would otherwise take n rounds); what is never defined forms a cycle.
+        var waiting = new Dictionary<string, List<MtreeTreeNode>>(StringComparer.Ordinal);
+        var ready = new Queue<MtreeTreeNode>();
+        var hops = new Dictionary<string, int>(StringComparer.Ordinal);
+        int aliases = 0;
+        foreach (var alias in nodes.Where(n => n.IsAlias))
         {
-            var ready = pending.Where(a => tree.Contains(targets[a])).ToList();
-            if (ready.Count == 0)
+            aliases++;
+            if (tree.Contains(targets[alias]))
             {
-                throw new MtreeFormatException(pending[0].LineNumber, $"alias \"{pending[0].Name}\" reaches itself through its targets");
+                ready.Enqueue(alias);
+            }
+            else
+            {
+                (waiting.TryGetValue(targets[alias], out var list) ? list : waiting[targets[alias]] = []).Add(alias);
+            }
+        }
+
+        while (ready.TryDequeue(out var alias))
+        {
+            int depth = hops.GetValueOrDefault(targets[alias]) + 1;
+            if (depth > RegionTree.MaxNesting)
+            {
+                throw new MtreeFormatException(alias.LineNumber, string.Create(CultureInfo.InvariantCulture,
+                    $"alias \"{alias.Name}\" is the {depth}th in a chain of aliases; a region tree nests at most {RegionTree.MaxNesting} levels"));
             }
 
-            foreach (var alias in ready)
+            tree = tree.Define(Region(alias, targets[alias]));
+            hops[_unique[alias]] = depth;
+            aliases--;
+            if (waiting.Remove(_unique[alias], out var next))
             {
-                tree = tree.Define(Region(alias, targets[alias]));
-                pending.Remove(alias);
+                next.ForEach(ready.Enqueue);
             }
+        }
+
+        if (aliases > 0)
+        {
+            var first = waiting.Values.SelectMany(w => w).MinBy(a => a.LineNumber)!;
+            throw new MtreeFormatException(first.LineNumber, $"alias \"{first.Name}\" reaches itself through its targets");
         }
 
         return root.IsAlias ? tree.AddSubregion(tree.Root, _unique[root], root.Start, root.Priority) : tree;

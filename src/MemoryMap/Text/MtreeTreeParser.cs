@@ -1,4 +1,5 @@
 using System.Globalization;
+using Verify.MemoryMap.Regions;
 
 namespace Verify.MemoryMap.Text;
 
@@ -35,6 +36,7 @@ internal sealed class MtreeTreeParser
     private void Feed(ReadOnlySpan<char> rawLine)
     {
         _lineNumber++;
+        MtreeSyntax.RefuseControlCharacters(_lineNumber, rawLine);
         var line = rawLine.TrimEnd();
         if (line.IsEmpty)
         {
@@ -112,6 +114,13 @@ internal sealed class MtreeTreeParser
     /// <summary>Hangs a node under the last open node one level up, implying the disabled regions QEMU skipped.</summary>
     private void Place(MtreeTreeNode node)
     {
+        // Refused before anything is built from it: a deeper tree could not be rendered or printed (RegionTree.MaxNesting).
+        if (node.Level - 1 > RegionTree.MaxNesting)
+        {
+            throw new MtreeFormatException(_lineNumber, string.Create(CultureInfo.InvariantCulture,
+                $"region \"{node.Name}\" is printed {node.Level - 1} levels below its root; a region tree nests at most {RegionTree.MaxNesting} levels (QEMU's nest under twenty)"));
+        }
+
         var section = _current!;
         if (section.Root is null)
         {

@@ -67,6 +67,15 @@ public sealed class PlainRegionTree
             throw new InvalidOperationException($"the oracle's tree has '{child}' placed already");
         }
 
+        // A region inside itself would make every walk endless; the model refuses it when placing too.
+        for (string? up = parent; up is not null; up = _placements.FirstOrDefault(p => p.Child == up)?.Parent)
+        {
+            if (up == child)
+            {
+                throw new InvalidOperationException($"the oracle's tree would have '{child}' inside itself");
+            }
+        }
+
         _placements.Add(new PlainPlacement(child, parent, address, priority, _stamp++));
     }
 

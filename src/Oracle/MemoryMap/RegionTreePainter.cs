@@ -13,15 +13,15 @@ namespace Verify.Oracle.MemoryMap;
 /// children.</remarks>
 public static class RegionTreePainter
 {
-    /// <summary>How deep a path may go before the tree is taken to have a cycle (QEMU has no limit; a real machine
-    /// nests a handful of levels).</summary>
-    public const int MaxDepth = 64;
+    /// <summary>How deep a path may go, counting placements and alias hops (docs/semantics.md 2.1, "nesting limit":
+    /// 1024). QEMU has no limit; a real machine nests under twenty. A cycle, too, ends here.</summary>
+    public const int MaxDepth = 1024;
 
     /// <summary>What <paramref name="address"/> shows.</summary>
     /// <param name="tree">The tree.</param>
     /// <param name="address">An address.</param>
     /// <returns>The painted page, or null when nothing is there.</returns>
-    /// <exception cref="InvalidOperationException">A path is deeper than <see cref="MaxDepth"/> (a cycle).</exception>
+    /// <exception cref="InvalidOperationException">A path is deeper than <see cref="MaxDepth"/> (or a cycle).</exception>
     public static PaintedPage? Resolve(PlainRegionTree tree, ulong address)
     {
         ArgumentNullException.ThrowIfNull(tree);
@@ -48,7 +48,7 @@ public static class RegionTreePainter
     {
         if (depth > MaxDepth)
         {
-            throw new InvalidOperationException($"region '{name}' is nested more than {MaxDepth} deep; the tree has a cycle");
+            throw new InvalidOperationException($"region '{name}' is reached through more than {MaxDepth} levels of placements and aliases (the limit, or a cycle)");
         }
 
         var region = tree[name];
@@ -87,7 +87,7 @@ public static class RegionTreePainter
     {
         if (depth > MaxDepth)
         {
-            throw new InvalidOperationException($"region '{name}' is nested more than {MaxDepth} deep; the tree has a cycle");
+            throw new InvalidOperationException($"region '{name}' is reached through more than {MaxDepth} levels of placements and aliases (the limit, or a cycle)");
         }
 
         var region = tree[name];
