@@ -93,6 +93,11 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
             new XAttribute("failures", g.Count(l => l.Failed)),
             new XAttribute("skipped", g.Count(l => l.CutShort)),
             new XAttribute("time", g.Sum(l => l.Seconds).ToString("0.000", c)),
+            // The schema (docs/junit/junit.xsd) keeps properties per suite: each carries the run's seed.
+            new XElement("properties",
+                new XElement("property", new XAttribute("name", "seed"), new XAttribute("value", Budget.StartSeed?.ToString(c) ?? "")),
+                new XElement("property", new XAttribute("name", "replay"), new XAttribute("value", Budget.Replay?.ToString() ?? "")),
+                new XElement("property", new XAttribute("name", "maxTest"), new XAttribute("value", Budget.MaxTest))),
             g.Select(l => new XElement("testcase",
                 new XAttribute("classname", $"verify.{l.Property.Suite}"),
                 new XAttribute("name", $"{l.Property.Id} {l.Property.TestName}"),
@@ -113,10 +118,6 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
             new XAttribute("failures", Failures),
             new XAttribute("skipped", NotRun + NotFinished),
             new XAttribute("time", Lines.Sum(l => l.Seconds).ToString("0.000", c)),
-            new XElement("properties",
-                new XElement("property", new XAttribute("name", "seed"), new XAttribute("value", Budget.StartSeed?.ToString(c) ?? "")),
-                new XElement("property", new XAttribute("name", "replay"), new XAttribute("value", Budget.Replay?.ToString() ?? "")),
-                new XElement("property", new XAttribute("name", "maxTest"), new XAttribute("value", Budget.MaxTest))),
             suites));
     }
 

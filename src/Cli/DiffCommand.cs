@@ -27,9 +27,10 @@ internal static class DiffCommand
         var addressSpace = new Option<string>("--as") { HelpName = "NAME", Description = "the address space whose FlatView to compare", DefaultValueFactory = _ => "memory" };
         var hostPage = HostPageOption.Create();
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
+        var html = new Option<FileInfo?>("--html") { HelpName = "FILE", Description = "also write FILE: one self-contained HTML page picturing the address space before and after, each listener's calls in order and its DMA windows" };
         var command = new Command("diff", "compare the naive vfio listener and the coalescing listener on one transaction OLD -> NEW")
         {
-            oldFile, newFile, addressSpace, hostPage, hints, json,
+            oldFile, newFile, addressSpace, hostPage, hints, json, html,
         };
         command.SetAction(parse =>
         {
@@ -55,6 +56,12 @@ internal static class DiffCommand
                 else
                 {
                     Print(comparison, space);
+                }
+
+                if (parse.GetValue(html) is { } picture)
+                {
+                    string title = $"{parse.GetValue(oldFile)!.Name} -> {parse.GetValue(newFile)!.Name}, address space \"{space}\"";
+                    OutputFile.WriteText(picture, TransactionPicture.Html(title, before, after, comparison), "--html");
                 }
 
                 return 0;

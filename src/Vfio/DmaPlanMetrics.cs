@@ -24,6 +24,73 @@ public static class DmaPlanMetrics
     /// <remarks>O(n + m) for the comparison of before and after, plus the operations times the pieces they touch.</remarks>
     public static DmaPlan Measure(IReadOnlyList<DmaMapping> live, IReadOnlyList<DmaOperation> operations, DmaMap desired, DmaBackendTraits backend)
     {
+        var run = Simulate(live, operations, desired, backend);
+        int largest = 0;
+        foreach (var (range, at) in run.Lost)
+        {
+            largest = Math.Max(largest, WindowOf(range, at, run.Mapped, operations.Count));
+        }
+
+        return new DmaPlan([.. operations], UnionSize(run.Lost), largest, run.LiveAfter, run.Peak, run.Peak > backend.EntryLimit);
+    }
+
+    /// <summary>
+    /// The DMA windows of <paramref name="operations"/> run on a container holding <paramref name="live"/>, by the same
+    /// simulation as <see cref="Measure"/>: each removed piece of unchanged translation, cut where later MAPs restore
+    /// parts of it, with the ioctl that removed it and the one that mapped it again.
+    /// </summary>
+    /// <param name="live">The container's mappings before, ascending and disjoint.</param>
+    /// <param name="operations">The ioctls in order.</param>
+    /// <param name="desired">The map the sequence is meant to reach.</param>
+    /// <param name="backend">The rules the simulation follows.</param>
+    /// <returns>The windows, in the order their pages were removed; their bytes add up to
+    /// <see cref="DmaPlan.CollateralBytes"/> when no page is removed twice.</returns>
+    public static ImmutableArray<CollateralWindow> Windows(IReadOnlyList<DmaMapping> live, IReadOnlyList<DmaOperation> operations, DmaMap desired, DmaBackendTraits backend)
+    {
+        var run = Simulate(live, operations, desired, backend);
+        var windows = ImmutableArray.CreateBuilder<CollateralWindow>();
+        foreach (var (range, at) in run.Lost)
+        {
+            var pending = new List<AddressRange> { range };
+            foreach (var (m, when) in run.Mapped)
+            {
+                if (when <= at)
+                {
+                    continue;
+                }
+
+                for (int k = pending.Count - 1; k >= 0; k--)
+                {
+                    var part = pending[k];
+                    var hit = part.Intersect(m);
+                    if (hit.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    pending.RemoveAt(k);
+                    windows.Add(new CollateralWindow(hit, at, when));
+                    if (part.Start < hit.Start)
+                    {
+                        pending.Add(AddressRange.FromBounds(part.Start, hit.Start));
+                    }
+
+                    if (hit.End < part.End)
+                    {
+                        pending.Add(AddressRange.FromBounds((ulong)hit.End, part.End));
+                    }
+                }
+            }
+
+            windows.AddRange(pending.Select(p => new CollateralWindow(p, at, null)));
+        }
+
+        return windows.ToImmutable();
+    }
+
+    private static (List<(AddressRange Range, int At)> Lost, List<(AddressRange Range, int At)> Mapped, int LiveAfter, int Peak) Simulate(
+        IReadOnlyList<DmaMapping> live, IReadOnlyList<DmaOperation> operations, DmaMap desired, DmaBackendTraits backend)
+    {
         ArgumentNullException.ThrowIfNull(live);
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(desired);
@@ -59,13 +126,7 @@ public static class DmaPlanMetrics
             peak = Math.Max(peak, simulator.Mappings.Count);
         }
 
-        int largest = 0;
-        foreach (var (range, at) in lost)
-        {
-            largest = Math.Max(largest, WindowOf(range, at, mapped, operations.Count));
-        }
-
-        return new DmaPlan([.. operations], UnionSize(lost), largest, simulator.Mappings.Count, peak, peak > backend.EntryLimit);
+        return (lost, mapped, simulator.Mappings.Count, peak);
     }
 
     // The IOVA ranges whose translation is the same in both lists, ascending.

@@ -147,4 +147,37 @@ public class CheckCommandTests
         Assert.All(json["properties"]!.AsArray().Skip(1), p => Assert.Equal("not run", (string)p!["result"]!));
         Assert.Equal((1, 0, 0), ((int)json["notFinished"]!, (int)json["failed"]!, (int)json["passed"]!));
     }
+
+    [Fact]
+    public void Check_Junit_ValidatesAgainstTheJunitSchema()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"verify-junit-{Guid.NewGuid():N}.xml");
+        var run = VerifyProcess.Run("check", "--suite", "FlatView", "--max-test", "3", "--junit", file);
+        Assert.Equal(0, run.ExitCode);
+
+        Assert.Empty(JunitSchema.Problems(XDocument.Load(file)));
+    }
+
+    [Fact]
+    public void CheckReport_FailedNotFinishedAndNotRun_AllValidateAgainstTheJunitSchema()
+    {
+        var all = Verify.Harness.Running.PropertyCatalogue.All;
+        Verify.Harness.Running.PropertyOutcome Outcome(int i, bool stopped) => new()
+        {
+            Property = all[i],
+            Passed = false,
+            Stopped = stopped,
+            Tests = 4,
+            Report = "failed <&> \"quoted\"\nstep 0",
+            Replay = stopped ? null : new Verify.Harness.Core.ReplaySeed(1, 3, 7),
+        };
+        var report = new Verify.Cli.CheckReport(
+            [new Verify.Cli.CheckLine(all[0], Outcome(0, false), 0.5, null), new Verify.Cli.CheckLine(all[1], Outcome(1, true), 2, null), new Verify.Cli.CheckLine(all[2], null, 0, null)],
+            Verify.Harness.Running.PropertyBudget.Default with { StartSeed = 5 });
+
+        var junit = report.ToJunit();
+
+        Assert.Empty(JunitSchema.Problems(junit));
+        Assert.Equal(("1", "2"), ((string)junit.Root!.Attribute("failures")!, (string)junit.Root.Attribute("skipped")!));
+    }
 }

@@ -42,4 +42,40 @@ public class DiffCommandTests
         Assert.Equal((2, ""), (run.ExitCode, run.Output));
         Assert.Equal([expected, "verify: see 'verify --help' or 'verify COMMAND --help'"], run.Error.TrimEnd('\n').Split('\n'));
     }
+
+    [Fact]
+    public void Diff_Html_WritesOnePageWithEveryCallAndEveryWindowOfTheJson()
+    {
+        string pictures = Path.Combine(VerifyProcess.Repository, "tests", "Pictures");
+        string file = Path.Combine(Path.GetTempPath(), $"verify-picture-{Guid.NewGuid():N}.html");
+
+        var run = VerifyProcess.Run("diff", Path.Combine(pictures, "pam-before.txt"), Path.Combine(pictures, "pam-after.txt"), "--json", "--html", file);
+
+        Assert.Equal(0, run.ExitCode);
+        string html = File.ReadAllText(file);
+        var listeners = System.Text.Json.Nodes.JsonNode.Parse(run.Output)!["listeners"]!.AsArray();
+        foreach (var row in listeners)
+        {
+            string name = (string)row!["listener"]!;
+            int calls = System.Text.RegularExpressions.Regex.Matches(html, $"<rect class=\"(map|unmap)\" data-lane=\"{name}\"").Count;
+            Assert.Equal((int)row["ioctls"]!, calls);
+            Assert.Equal((long)row["collateralBytes"]! > 0, html.Contains($"<rect class=\"window\" data-lane=\"{name}\"", StringComparison.Ordinal));
+        }
+
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Diff_HtmlCannotBeWritten_ExitTwoAndNothingLeft()
+    {
+        string pictures = Path.Combine(VerifyProcess.Repository, "tests", "Pictures");
+        string dir = Path.Combine(Path.GetTempPath(), $"verify-missing-{Guid.NewGuid():N}");
+
+        var run = VerifyProcess.Run("diff", Path.Combine(pictures, "pam-before.txt"), Path.Combine(pictures, "pam-after.txt"), "--html", Path.Combine(dir, "p.html"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"verify diff: --html {Path.Combine(dir, "p.html")}: cannot be written", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
 }

@@ -10,7 +10,9 @@ namespace Verify.Harness.Dma;
 /// <param name="Name">Short name for tables.</param>
 /// <param name="Description">What the container held and how the listener plans.</param>
 /// <param name="Plan">The ioctls with collateral, window and live mappings.</param>
-public sealed record ListenerRow(string Name, string Description, DmaPlan Plan);
+/// <param name="Before">The container's mappings before the transaction, which the plan starts from.</param>
+/// <param name="Windows">The plan's DMA windows (<see cref="DmaPlanMetrics.Windows"/>).</param>
+public sealed record ListenerRow(string Name, string Description, DmaPlan Plan, ImmutableArray<DmaMapping> Before, ImmutableArray<CollateralWindow> Windows);
 
 /// <summary>
 /// What the naive vfio listener and the coalescing listener do with one transaction OLD -&gt; NEW, each on a
@@ -44,26 +46,29 @@ public sealed record ListenerComparison(ImmutableArray<TopologyEvent> Events, Im
         var naivePlan = DmaPlanMetrics.Measure(naiveHistory, naive.OperationsOf(naiveContainer, naive.Transaction), desired, DmaBackendTraits.Type1);
 
         var perRange = PlanOptions.Default;
+        ListenerRow Row(string name, string description, (DmaPlan Plan, ImmutableArray<DmaMapping> Before, DmaBackendTraits Traits) run) =>
+            new(name, description, run.Plan, run.Before, DmaPlanMetrics.Windows(run.Before, run.Plan.Operations, desired, run.Traits));
         return new ListenerComparison(
             TopologyDiff.Changes(oldView, newView),
             [
-                new ListenerRow("naive", "QEMU's vfio listener today: UNMAP per region_del, MAP per region_add", naivePlan),
-                new ListenerRow("per-range", "coalescing, fresh container replayed OLD as one mapping per range", Coalesce(oldView, newView, options, perRange, DmaBackendTraits.Type1)),
-                new ListenerRow("granule-2M", "coalescing, fresh container, mappings cut at every 2 MiB", Coalesce(oldView, newView, options, perRange with { Granularity = MappingGranularity.FixedGranule }, DmaBackendTraits.Type1)),
-                new ListenerRow("naive-history", "coalescing, on the container the naive listener filled from OLD", DmaPlanner.Plan(naiveHistory, desired, perRange)),
-                new ListenerRow("split-capable", "coalescing, per range, on a backend that can cut a mapping in place", Coalesce(oldView, newView, options, perRange, DmaBackendTraits.SplitCapable)),
+                Row("naive", "QEMU's vfio listener today: UNMAP per region_del, MAP per region_add", (naivePlan, naiveHistory, DmaBackendTraits.Type1)),
+                Row("per-range", "coalescing, fresh container replayed OLD as one mapping per range", Coalesce(oldView, newView, options, perRange, DmaBackendTraits.Type1)),
+                Row("granule-2M", "coalescing, fresh container, mappings cut at every 2 MiB", Coalesce(oldView, newView, options, perRange with { Granularity = MappingGranularity.FixedGranule }, DmaBackendTraits.Type1)),
+                Row("naive-history", "coalescing, on the container the naive listener filled from OLD", (DmaPlanner.Plan(naiveHistory, desired, perRange), naiveHistory, DmaBackendTraits.Type1)),
+                Row("split-capable", "coalescing, per range, on a backend that can cut a mapping in place", Coalesce(oldView, newView, options, perRange, DmaBackendTraits.SplitCapable)),
             ],
             options.HostPageSize);
     }
 
-    private static DmaPlan Coalesce(FlatView oldView, FlatView newView, DmaOptions options, PlanOptions plan, DmaBackendTraits traits)
+    private static (DmaPlan Plan, ImmutableArray<DmaMapping> Before, DmaBackendTraits Traits) Coalesce(FlatView oldView, FlatView newView, DmaOptions options, PlanOptions plan, DmaBackendTraits traits)
     {
         var listener = new CoalescingListener(options, plan);
         var topology = new MemoryTopology(oldView);
         topology.Register(listener);
         var container = new MappingSetBackend("coalescing", traits);
         listener.AddContainer(container);
+        var before = container.Mappings.ToImmutableArray();
         topology.Commit(newView);
-        return listener.LastPlans[container];
+        return (listener.LastPlans[container], before, traits);
     }
 }

@@ -38,6 +38,11 @@ public sealed class CollateralIsMinimal() : ScenarioCheck("DL-04")
                 continue;
             }
 
+            // The public per-window account (what verify diff --html draws) adds up to what the oracle measures.
+            var windows = DmaPlanMetrics.Windows(before, plan.Operations, DmaMap.Of(t.New, c.Listener!.Options), c.Backend.Traits);
+            context.Expect(Union(windows) == measured.CollateralBytes && (windows.IsEmpty ? 0 : windows.Max(w => w.Length(plan.Ioctls))) == measured.LargestWindow,
+                () => $"{c.Name}: the plan's windows cover {ScenarioNumbers.Format(Union(windows))} bytes, longest {(windows.IsEmpty ? 0 : windows.Max(w => w.Length(plan.Ioctls)))}; the oracle measures {ScenarioNumbers.Format(measured.CollateralBytes)}, longest {measured.LargestWindow}\n{string.Join("\n", windows)}");
+
             if (c.Backend.Traits.UnmapMayBisect)
             {
                 context.Expect(measured.CollateralBytes == 0,
@@ -56,5 +61,21 @@ public sealed class CollateralIsMinimal() : ScenarioCheck("DL-04")
             context.Label(measured.CollateralBytes > 0, "type1 rules forced collateral");
             context.Label(!plan.IsEmpty, "non-empty plan");
         }
+    }
+
+    private static UInt128 Union(IEnumerable<CollateralWindow> windows)
+    {
+        UInt128 total = 0, reached = 0;
+        foreach (var w in windows.OrderBy(w => w.Iova.Start))
+        {
+            UInt128 start = UInt128.Max(w.Iova.Start, reached);
+            if (w.Iova.End > start)
+            {
+                total += w.Iova.End - start;
+                reached = UInt128.Max(reached, w.Iova.End);
+            }
+        }
+
+        return total;
     }
 }
