@@ -61,7 +61,7 @@ internal static class DiffCommand
                 if (parse.GetValue(html) is { } picture)
                 {
                     string title = $"{parse.GetValue(oldFile)!.Name} -> {parse.GetValue(newFile)!.Name}, address space \"{space}\"";
-                    OutputFile.WriteText(picture, TransactionPicture.Html(title, before, after, comparison), "--html");
+                    OutputFile.WriteText(picture, TransactionPicture.Html(title, [("before", before), ("after", after)], [.. comparison.Rows.Select(PictureRow.Of)]), "--html");
                 }
 
                 return 0;

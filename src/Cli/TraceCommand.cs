@@ -26,9 +26,10 @@ internal static class TraceCommand
         var type1 = new Option<string>("--type1") { HelpName = "v1|v2", Description = "the type1 IOMMU the calls are replayed into", DefaultValueFactory = _ => "v2" };
         var hostPage = HostPageOption.Create();
         var json = new Option<bool>("--json") { Description = "print one JSON document instead of tables" };
+        var html = new Option<FileInfo?>("--html") { HelpName = "FILE", Description = "also write FILE: one self-contained HTML page picturing each burst's calls in order and its DMA windows" };
         var command = new Command("trace", "replay a QEMU vfio/iommufd trace log into the kernel model: result mismatches, DMA windows, the coalescing planner's plan")
         {
-            logFile, type1, hostPage, json,
+            logFile, type1, hostPage, json, html,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +52,11 @@ internal static class TraceCommand
                 else
                 {
                     Print(file, log, replay, page);
+                }
+
+                if (parse.GetValue(html) is { } picture)
+                {
+                    OutputFile.WriteText(picture, TransactionPicture.Html($"{file.Name}: {replay.Calls.Length} calls replayed into {replay.Backend}", [], Rows(replay, page)), "--html");
                 }
 
                 return replay.Mismatches.IsEmpty ? 0 : 1;
@@ -128,6 +134,20 @@ internal static class TraceCommand
             console.WriteLine($"note: {note}");
         }
     }
+
+    // One lane per burst that issued calls: what QEMU did, its windows by call index, and the planner's cost beside it.
+    private static List<PictureRow> Rows(TraceReplay replay, ulong page) =>
+        [.. replay.Bursts.Where(b => b.Ioctls > 0).Select(b =>
+        {
+            var calls = replay.Calls.Where(c => c.Burst == b.Number).OrderBy(c => c.Line).ToList();
+            int IndexOf(int line) => calls.FindIndex(c => c.Line == line);
+            var windows = replay.Windows.Where(w => w.Burst == b.Number)
+                .Select(w => new Verify.Vfio.CollateralWindow(w.Iova, IndexOf(w.UnmapLine), IndexOf(w.MapLine) is >= 0 and var m ? m : null))
+                .Where(w => w.UnmappedAt >= 0);
+            string summary = string.Create(CultureInfo.InvariantCulture,
+                $"burst {b.Number} (lines {b.FirstLine}-{b.LastLine}): {b.Ioctls} calls, {b.CollateralBytes / page} collateral pages; the coalescing planner: {b.Planned.Ioctls} ioctls, {b.Planned.CollateralBytes / page} pages");
+            return new PictureRow($"burst-{b.Number}", summary, [.. calls.Select(c => c.Operation)], [.. windows]);
+        })];
 
     private static string Skipped(QemuTraceLog log) =>
         log.Unknown.Count == 0 ? "" : $" ({string.Join(", ", log.Unknown.Take(5).Select(u => $"{u.Key} x{u.Value}"))}{(log.Unknown.Count > 5 ? ", ..." : "")})";

@@ -21,6 +21,21 @@ namespace Verify.Cli;
 /// one's box as laid out by the browser into <c>#geometry</c>, so a headless browser check compares geometry with the
 /// data (.ci/browser-check), not pixels.</para>
 /// </remarks>
+/// <param name="Name">The lane's name (a listener, a trace burst).</param>
+/// <param name="Summary">One line over its calls: what it is and what it cost.</param>
+/// <param name="Calls">The MAP/UNMAP calls in the order issued.</param>
+/// <param name="Windows">Its DMA windows, by call index.</param>
+internal sealed record PictureRow(string Name, string Summary, System.Collections.Immutable.ImmutableArray<DmaOperation> Calls, System.Collections.Immutable.ImmutableArray<CollateralWindow> Windows)
+{
+    /// <summary>A listener's row of <c>verify diff</c>.</summary>
+    /// <param name="row">The listener's plan.</param>
+    /// <returns>The row.</returns>
+    public static PictureRow Of(ListenerRow row) => new(row.Name,
+        string.Create(CultureInfo.InvariantCulture, $"{row.Name}: {row.Plan.Ioctls} ioctls, collateral 0x{row.Plan.CollateralBytes:x} bytes, largest window {row.Plan.LargestWindow}: {row.Description}"),
+        row.Plan.Operations, row.Windows);
+}
+
+/// <summary>Draws <see cref="PictureRow"/>s over the views they change.</summary>
 internal static class TransactionPicture
 {
     private const double Left = 170;
@@ -30,18 +45,20 @@ internal static class TransactionPicture
 
     /// <summary>The page.</summary>
     /// <param name="title">What the page shows, for its heading (the two files and the address space).</param>
-    /// <param name="before">The view before.</param>
-    /// <param name="after">The view after.</param>
-    /// <param name="comparison">The listeners' plans.</param>
+    /// <param name="views">The views drawn as bands on top ("before", "after"); may be empty (a trace has none).</param>
+    /// <param name="rows">The lanes of calls.</param>
     /// <returns>The HTML text.</returns>
-    public static string Html(string title, FlatView before, FlatView after, ListenerComparison comparison)
+    public static string Html(string title, IReadOnlyList<(string Lane, FlatView View)> views, IReadOnlyList<PictureRow> rows)
     {
-        var axis = Axis.Of(before, after, comparison);
+        var axis = Axis.Of(views.Select(v => v.View), rows);
         var svg = new StringBuilder();
-        double y = 40;
-        y = DrawView(svg, axis, "before", before, y);
-        y = DrawView(svg, axis, "after", after, y + 6);
-        foreach (var row in comparison.Rows)
+        double y = 34;
+        foreach (var (lane, view) in views)
+        {
+            y = DrawView(svg, axis, lane, view, y + 6);
+        }
+
+        foreach (var row in rows)
         {
             y = DrawRow(svg, axis, row, y + 22);
         }
@@ -114,28 +131,26 @@ internal static class TransactionPicture
         return y + Band;
     }
 
-    private static double DrawRow(StringBuilder svg, Axis axis, ListenerRow row, double y)
+    private static double DrawRow(StringBuilder svg, Axis axis, PictureRow row, double y)
     {
-        var plan = row.Plan;
-        string summary = string.Create(CultureInfo.InvariantCulture,
-            $"{row.Name}: {plan.Ioctls} ioctls, collateral 0x{plan.CollateralBytes:x} bytes, largest window {plan.LargestWindow}: {row.Description}");
-        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"label\" x=\"4\" y=\"{y:0.##}\" font-weight=\"bold\">{E(summary)}</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"label\" x=\"4\" y=\"{y:0.##}\" font-weight=\"bold\">{E(row.Summary)}</text>\n");
         y += 6;
         double top = y;
-        for (int i = 0; i < plan.Operations.Length; i++)
+        var calls = row.Calls;
+        for (int i = 0; i < calls.Length; i++)
         {
-            var (kind, range) = plan.Operations[i] switch
+            var (kind, range) = calls[i] switch
             {
                 DmaOperation.Map m => ("map", m.Mapping.Iova),
                 DmaOperation.Unmap u => ("unmap", u.Iova),
                 _ => ("unmap", axis.Whole),
             };
             Label(svg, y + Lane - 3, $"#{i}");
-            Rect(svg, axis, kind, row.Name, range, y + 1, Lane - 2, i, null, $"#{i} {plan.Operations[i]}");
+            Rect(svg, axis, kind, row.Name, range, y + 1, Lane - 2, i, null, $"#{i} {calls[i]}");
             y += Lane;
         }
 
-        if (plan.Operations.IsEmpty)
+        if (calls.IsEmpty)
         {
             Label(svg, y + Lane - 3, "(no ioctl)");
             y += Lane;
@@ -143,7 +158,7 @@ internal static class TransactionPicture
 
         foreach (var w in row.Windows)
         {
-            int end = w.MappedAt ?? plan.Operations.Length;
+            int end = w.MappedAt ?? calls.Length;
             Rect(svg, axis, "window", row.Name, w.Iova, top + (w.UnmappedAt * Lane), (end - w.UnmappedAt) * Lane, w.UnmappedAt, end, w.ToString());
         }
 
@@ -207,7 +222,7 @@ internal static class TransactionPicture
 
         public AddressRange Whole => AddressRange.FromBounds((ulong)_ticks[0], _ticks[^1]);
 
-        public static Axis Of(FlatView before, FlatView after, ListenerComparison comparison)
+        public static Axis Of(IEnumerable<FlatView> views, IReadOnlyList<PictureRow> rows)
         {
             var points = new SortedSet<UInt128>();
             void Add(AddressRange r)
@@ -216,14 +231,14 @@ internal static class TransactionPicture
                 points.Add(r.End);
             }
 
-            foreach (var r in before.Concat(after))
+            foreach (var r in views.SelectMany(v => v))
             {
                 Add(r.Range);
             }
 
-            foreach (var row in comparison.Rows)
+            foreach (var row in rows)
             {
-                foreach (var op in row.Plan.Operations)
+                foreach (var op in row.Calls)
                 {
                     if (op is DmaOperation.Map m)
                     {

@@ -21,6 +21,24 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void Trace_Html_DrawsEachBurstsCallsAndEveryWindowOverItsUnmap()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"verify-trace-{Guid.NewGuid():N}.html");
+
+        var run = VerifyProcess.Run("trace", Example, "--html", file);
+
+        Assert.Equal(0, run.ExitCode);
+        string html = File.ReadAllText(file);
+        var windows = System.Text.RegularExpressions.Regex.Matches(html, "<rect class=\"window\" data-lane=\"burst-1\" data-start=\"(0x[0-9a-f]+)\" data-end=\"(0x[0-9a-f]+)\" data-step=\"(\\d+)\"");
+        var unmaps = System.Text.RegularExpressions.Regex.Matches(html, "<rect class=\"unmap\" data-lane=\"burst-1\" data-start=\"(0x[0-9a-f]+)\" data-end=\"(0x[0-9a-f]+)\" data-step=\"(\\d+)\"");
+        Assert.Equal(2, windows.Count);
+        Assert.All(windows, w => Assert.Contains(unmaps, u => u.Groups[3].Value == w.Groups[3].Value
+            && Convert.ToUInt64(u.Groups[1].Value, 16) <= Convert.ToUInt64(w.Groups[1].Value, 16)
+            && Convert.ToUInt64(w.Groups[2].Value, 16) <= Convert.ToUInt64(u.Groups[2].Value, 16)));
+        Assert.Equal((192L + 28) * 4096, windows.Sum(w => (long)(Convert.ToUInt64(w.Groups[2].Value, 16) - Convert.ToUInt64(w.Groups[1].Value, 16))));
+    }
+
+    [Fact]
     public void Trace_MapOverALiveMappingTracedAsSuccess_ExitsOneNamingTheLine()
     {
         string log = Path.GetTempFileName();
