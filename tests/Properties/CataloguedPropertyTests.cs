@@ -30,6 +30,7 @@ public class CataloguedPropertyTests(ITestOutputHelper output)
         "P_FV_04_SimplifyIsIdempotentAndComplete",
         "P_FV_05_MtreeTextRoundTrips",
         "P_FV_06_RealisticLayoutsRenderAsTheOraclePaints",
+        "P_FV_07_MtreeTreeTextRoundTrips",
         "P_PT_01_TranslationMatchesOracle",
         "P_PT_02_PageSizeChoiceIsMaximal",
         "P_PT_03_FailedMapChangesNothing",

@@ -446,4 +446,30 @@ public class MtreeTreeTextTests
     {
         Assert.Equal(expected, MtreeTreeHints.Matches(ImmutableHashSet.Create(StringComparer.Ordinal, pattern), name));
     }
+
+    [Fact]
+    public void Write_PcShape_PrintsAsQemusInfoMtreeDWithTheAliasTargetSectionAfter()
+    {
+        var tree = RegionTree.Create(MemoryRegion.Container("system", AddressSpace.End))
+            .Define(MemoryRegion.Ram("pc.ram", 0x800_0000))
+            .Define(MemoryRegion.Alias("ram-below-4g", "pc.ram", 0, 0x800_0000)).AddSubregion("system", "ram-below-4g", 0)
+            .Define(MemoryRegion.Alias("pam-e8000", "pc.ram", 0xe8000, 0x4000) with { ReadOnly = true }).AddSubregion("system", "pam-e8000", 0xe8000, priority: 1)
+            .Define(MemoryRegion.Io("apic", 0x1000) with { Enabled = false }).AddSubregion("system", "apic", 0xfee0_0000);
+
+        string text = MtreeTreeText.Write(tree, "memory");
+
+        Assert.Equal(
+            "address-space: memory\n" +
+            "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n" +
+            "    0000000000000000-0000000007ffffff (prio 0, ram): alias ram-below-4g @pc.ram 0000000000000000-0000000007ffffff\n" +
+            "    00000000000e8000-00000000000ebfff (prio 1, ram): alias pam-e8000 @pc.ram 00000000000e8000-00000000000ebfff\n" +
+            "    00000000fee00000-00000000fee00fff (prio 0, i/o): apic [disabled]\n" +
+            "\n" +
+            "memory-region: pc.ram\n" +
+            "  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n",
+            text);
+        var hints = MtreeTreeText.HintsFor(tree);
+        Assert.Equal(["pam-e8000"], hints.ReadOnlyAliases);
+        Assert.Equal(tree.Render(), MtreeTreeText.Read(text, hints).Spaces.Single().Tree.Render());
+    }
 }

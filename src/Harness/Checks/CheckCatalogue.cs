@@ -20,6 +20,7 @@ public static class CheckCatalogue
         ("FV-03", () => new SimplifyPreservesTranslation()),
         ("FV-04", () => new SimplifyIsCanonical()),
         ("FV-05", () => new MtreeTextRoundTrips()),
+        ("FV-07", () => new TreeTextRoundTrips()),
         ("TD-01", () => new EveryRangeOnce()),
         ("TD-02", () => new NopsAreEqualPairs()),
         ("TD-03", () => new DeletesPrecedeAdds()),

@@ -11,7 +11,7 @@ public static class FlatViewProperties
 {
     private const string Suite = "FlatView";
 
-    /// <summary>FV-01 .. FV-06.</summary>
+    /// <summary>FV-01 .. FV-07.</summary>
     public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
     [
         new("FV-01", "RenderMatchesOraclePainting", Suite, MemoryMapScenarios.Transactions, ["FV-01"]) { CaseLabels = TreeLabels },
@@ -23,6 +23,11 @@ public static class FlatViewProperties
             CaseLabels = g => MtreeTextGenerators.EdgeCases((MtreeTextCase)g.Source).Where(e => e.Holds).Select(e => e.Label),
         },
         new("FV-06", "RealisticLayoutsRenderAsTheOraclePaints", Suite, MemoryMapScenarios.Layouts, ["FV-01"]) { CaseLabels = LayoutLabels },
+        new("FV-07", "MtreeTreeTextRoundTrips", Suite, MemoryMapScenarios.Transactions, ["FV-07"])
+        {
+            CaseLabels = TreeLabels,
+            RequiredLabels = [Checks.MemoryMap.TreeTextRoundTrips.Compared],
+        },
     ];
 
     internal static IEnumerable<string> TreeLabels(GeneratedScenario g)

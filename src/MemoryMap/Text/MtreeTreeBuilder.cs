@@ -308,7 +308,8 @@ internal sealed class MtreeTreeBuilder
             {
                 ReadOnly = _hints.IsReadOnlyAlias(node.Name) || node.KindWord is "R-" or "--",
             }
-            : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" };
+            // rom says read-only RAM; a ROM device, ram-device or MMIO region's own read-only flag is not printed.
+            : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" || _hints.IsReadOnlyAlias(node.Name) };
         return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile };
     }
 

@@ -29,8 +29,9 @@ public sealed record MtreeTreeHints
     /// subregions.</summary>
     public ImmutableHashSet<string> ContainerIo { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-    /// <summary>Printed names (or <c>*</c> patterns) of the aliases that are read-only (<c>memory_region_set_readonly</c>
-    /// on the alias).</summary>
+    /// <summary>Printed names (or <c>*</c> patterns) of the regions whose own read-only flag the text does not print:
+    /// aliases (an alias prints its target's type) and ROM devices, ram-devices or MMIO regions made read-only
+    /// (<c>memory_region_set_readonly</c>). Read-only RAM prints as <c>rom</c> and needs none.</summary>
     public ImmutableHashSet<string> ReadOnlyAliases { get; init; } = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
     /// <summary>Whether an <c>i/o</c> region (or old QEMU's <c>RW</c> with subregions) has content of its own.</summary>
@@ -40,8 +41,8 @@ public sealed record MtreeTreeHints
     public bool IsTerminalIo(string printedName, bool hasSubregions) =>
         Matches(TerminalIo, printedName) || (!Matches(ContainerIo, printedName) && !hasSubregions);
 
-    /// <summary>Whether an alias is read-only (<see cref="ReadOnlyAliases"/>).</summary>
-    /// <param name="printedName">The alias's printed name.</param>
+    /// <summary>Whether a region is read-only by a hint (<see cref="ReadOnlyAliases"/>).</summary>
+    /// <param name="printedName">The region's printed name.</param>
     /// <returns>True when a hint names it.</returns>
     public bool IsReadOnlyAlias(string printedName) => Matches(ReadOnlyAliases, printedName);
 

@@ -1,3 +1,5 @@
+using Verify.MemoryMap.Regions;
+
 namespace Verify.MemoryMap.Text;
 
 /// <summary>
@@ -49,5 +51,31 @@ public static class MtreeTreeText
     {
         ArgumentNullException.ThrowIfNull(text);
         return MtreeTreeBuilder.Build(MtreeTreeParser.Parse(text), hints ?? MtreeTreeHints.None);
+    }
+
+    /// <summary>Writes <paramref name="tree"/> as QEMU's <c>info mtree -D</c> prints one address space rooted at it: the
+    /// root's tree (children by address, then priority, with <c>[disabled]</c> on disabled regions), then a
+    /// <c>memory-region:</c> section per alias target in the order QEMU's printing reaches them.</summary>
+    /// <param name="tree">The tree.</param>
+    /// <param name="addressSpace">The address space's name for the header.</param>
+    /// <returns>The text; <see cref="Read"/> with <see cref="HintsFor"/> reads it back into a tree that renders the
+    /// same, except where the text cannot carry the order (overlapping siblings of equal priority at different
+    /// addresses print by address, not in render order) and for the flags QEMU does not print (unmergeable, dirty
+    /// logging; an IOMMU region and a ROM device out of ROM mode print as <c>i/o</c>).</returns>
+    public static string Write(RegionTree tree, string addressSpace)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentException.ThrowIfNullOrEmpty(addressSpace);
+        return MtreeTreeWriter.Write(tree, addressSpace);
+    }
+
+    /// <summary>The hints <see cref="Read"/> needs for the text <see cref="Write"/> prints of <paramref name="tree"/>:
+    /// which <c>i/o</c> lines are empty containers or MMIO with subregions, and which aliases are read-only.</summary>
+    /// <param name="tree">The tree.</param>
+    /// <returns>The hints.</returns>
+    public static MtreeTreeHints HintsFor(RegionTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        return MtreeTreeWriter.HintsFor(tree);
     }
 }
