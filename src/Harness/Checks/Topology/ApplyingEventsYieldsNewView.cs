@@ -7,7 +7,9 @@ using Verify.Oracle.MemoryMap;
 namespace Verify.Harness.Checks.Topology;
 
 /// <summary>TD-04 (docs/semantics.md 2.3): applying the events to the old view (a delete removes its range, a nop keeps an
-/// equal one, an add inserts) gives the new view.</summary>
+/// equal one, an add inserts) gives the new view; and the library's three public forms of the diff agree on it: the
+/// streaming <see cref="TopologyDiff.Walk"/> hands over exactly <see cref="TopologyDiff.Compute"/>'s events, and
+/// <see cref="TopologyDiff.Changes"/> is that list without its nops, in the same order.</summary>
 public sealed class ApplyingEventsYieldsNewView() : TransitionCheck("TD-04")
 {
     /// <inheritdoc/>
@@ -38,5 +40,21 @@ public sealed class ApplyingEventsYieldsNewView() : TransitionCheck("TD-04")
 
         var result = state.OrderBy(r => r.Range.Start).ToList();
         context.Expect(result.SequenceEqual(t.New.Ranges), () => $"transaction {t.Number}: applying the events gives\n  {Show(result)}\nnot the new view\n  {Show(t.New.Ranges)}");
+
+        var all = TopologyDiff.Compute(t.Old, t.New);
+        var walked = new Recorder([]);
+        TopologyDiff.Walk(t.Old, t.New, ref walked);
+        context.Expect(walked.Events.SequenceEqual(all),
+            () => $"transaction {t.Number}: TopologyDiff.Walk hands over\n  {string.Join("\n  ", walked.Events)}\nwhere Compute lists\n  {string.Join("\n  ", all)}");
+        var changes = TopologyDiff.Changes(t.Old, t.New);
+        context.Expect(changes.SequenceEqual(all.Where(e => e.Kind != TopologyEventKind.Nop)),
+            () => $"transaction {t.Number}: TopologyDiff.Changes lists\n  {string.Join("\n  ", changes)}\nwhere Compute without its nops lists\n  {string.Join("\n  ", all.Where(e => e.Kind != TopologyEventKind.Nop))}");
+    }
+
+    private readonly struct Recorder(List<TopologyEvent> events) : TopologyDiff.ISink
+    {
+        public List<TopologyEvent> Events { get; } = events;
+
+        public void On(in TopologyEvent e) => Events.Add(e);
     }
 }
