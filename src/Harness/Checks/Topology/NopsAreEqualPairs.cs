@@ -36,6 +36,7 @@ public sealed class NopsAreEqualPairs() : TransitionCheck("TD-02")
         }
 
         var actual = events.Where(e => e.Kind is TopologyEventKind.Nop or TopologyEventKind.LogStart or TopologyEventKind.LogStop).ToList();
+        context.Label(expected.Any(e => e.Kind == TopologyEventKind.LogStart) && expected.Any(e => e.Kind == TopologyEventKind.LogStop), "log_start and log_stop in one transaction");
         context.Expect(actual.SequenceEqual(expected), () => $"{where}: nop/log events\n  {string.Join("\n  ", actual)}\nexpected\n  {string.Join("\n  ", expected)}");
     }
 }

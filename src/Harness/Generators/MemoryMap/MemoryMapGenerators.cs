@@ -113,7 +113,9 @@ public static class MemoryMapGenerators
                from readOnly in flag(kind == RegionKind.Rom ? 90 : 15)
                from nonVolatile in flag(8)
                from unmergeable in flag(8)
-               from dirty in Gen.Frequency((9, Gen.Constant((byte)0)), (1, Gen.Elements((byte)1, (byte)2, (byte)3)))
+                   // QEMU's clients are bits (DIRTY_MEMORY_VGA, _CODE, _MIGRATION): a change between two non-zero masks is a
+                   // log_stop and a log_start of one range.
+               from dirty in Gen.Frequency((9, Gen.Constant((byte)0)), (1, Gen.Elements((byte)1, (byte)2, (byte)3, (byte)4, (byte)5, (byte)6, (byte)7)))
                from romd in kind == RegionKind.RomDevice ? flag(60) : Gen.Constant(true)
                select new RegionSpec(
                    $"{Abbreviation(kind)}{index}",
@@ -230,7 +232,7 @@ public static class MemoryMapGenerators
         from readOnly in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
         from nonVolatile in Gen.Frequency((8, Gen.Constant(false)), (1, Gen.Constant(true)))
         from unmergeable in Gen.Frequency((8, Gen.Constant(false)), (1, Gen.Constant(true)))
-        from dirty in Gen.Frequency((6, Gen.Constant((byte)0)), (1, Gen.Constant((byte)1)))
+        from dirty in Gen.Frequency((6, Gen.Constant((byte)0)), (1, Gen.Constant((byte)1)), (1, Gen.Elements((byte)2, (byte)3, (byte)4, (byte)5, (byte)6, (byte)7)))
         from romd in Gen.Frequency((6, Gen.Constant(true)), (1, Gen.Constant(false)))
         select new FlatRange(default, region, kind, odd, readOnly, nonVolatile, kind != RegionKind.RomDevice || romd, dirty, unmergeable);
 

@@ -61,7 +61,7 @@ public abstract record TreeOperation
                 RegionFlag.NonVolatile => r with { NonVolatile = Value },
                 RegionFlag.Unmergeable => r with { Unmergeable = Value },
                 RegionFlag.RomdMode => r with { RomdMode = Value },
-                _ => r with { DirtyLogMask = Value ? (byte)1 : (byte)0 },
+                _ => r with { DirtyLogMask = DirtyLog(r.DirtyLogMask, Value) },
             }) : tree;
 
         /// <inheritdoc/>
@@ -81,13 +81,19 @@ public abstract record TreeOperation
                 RegionFlag.NonVolatile => r with { NonVolatile = Value },
                 RegionFlag.Unmergeable => r with { Unmergeable = Value },
                 RegionFlag.RomdMode => r with { RomdMode = Value },
-                _ => r with { DirtyLogMask = Value ? (byte)1 : (byte)0 },
+                _ => r with { DirtyLogMask = DirtyLog(r.DirtyLogMask, Value) },
             };
             return data with { Regions = data.Regions.SetItem(i, changed) };
         }
 
         /// <inheritdoc/>
         public override string ToString() => $"set {Region} {Flag.ToString().ToLowerInvariant()}={(Value ? "on" : "off")}";
+
+        // memory_region_set_log per client (QEMU's DIRTY_MEMORY_VGA, _CODE, _MIGRATION): on starts the lowest client
+        // not yet logging, off stops the lowest one logging, so one transaction can stop a client and start another
+        // on the same range (a log_stop and a log_start together).
+        private static byte DirtyLog(byte mask, bool on) =>
+            on ? (byte)((mask | (~mask & (mask + 1))) & 7 | mask) : (byte)(mask & (mask - 1));
     }
 
     /// <summary>Moves a placed region (QEMU's <c>memory_region_set_address</c>: it becomes the most recently added).</summary>
