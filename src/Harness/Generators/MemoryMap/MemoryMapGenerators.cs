@@ -170,6 +170,7 @@ public static class MemoryMapGenerators
                 select (TreeOperation)new TreeOperation.SetFlag(n, f, v)),
             (2, from n in Gen.Elements(names) from a in Gen.Choose(0, tree.Grid.Units - 1) select (TreeOperation)new TreeOperation.Move(n, (ulong)a)),
             (1, from n in Gen.Elements(names) select (TreeOperation)new TreeOperation.Unplace(n)),
+            (1, from n in Gen.Elements(names) select (TreeOperation)new TreeOperation.HandOverDirtyLog(n)),
             (1, from n in Gen.Elements(names)
                 from p in Gen.Elements(parents)
                 from a in Gen.Choose(0, tree.Grid.Units - 1)

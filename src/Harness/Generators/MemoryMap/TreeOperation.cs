@@ -164,6 +164,36 @@ public abstract record TreeOperation
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"set {Region} alias-offset={OffsetUnits}u");
     }
 
+    /// <summary>Hands dirty logging of a region from one client to another in one transaction: the lowest logging
+    /// client stops and the lowest idle one starts (say VGA stops as migration starts), so the range gets a
+    /// <c>log_stop</c> and a <c>log_start</c> together, which independent on/off operations almost never build.</summary>
+    /// <param name="Region">Region name.</param>
+    public sealed record HandOverDirtyLog(string Region) : TreeOperation
+    {
+        /// <inheritdoc/>
+        public override RegionTree ApplyTo(RegionTree tree, Grid grid) =>
+            tree.Contains(Region) ? tree.Update(Region, r => r with { DirtyLogMask = HandOver(r.DirtyLogMask) }) : tree;
+
+        /// <inheritdoc/>
+        public override RegionTreeCase ApplyTo(RegionTreeCase data)
+        {
+            int i = data.Regions.IndexOf(data.Regions.FirstOrDefault(r => r.Name == Region)!);
+            return i < 0 ? data : data with { Regions = data.Regions.SetItem(i, data.Regions[i] with { DirtyLogMask = HandOver(data.Regions[i].DirtyLogMask) }) };
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"set {Region} dirty-log handed over";
+
+        // Nothing logging: client 0 starts. Otherwise the lowest logging client stops and the lowest client idle before
+        // starts (within QEMU's three); all three logging: client 0 stops.
+        private static byte HandOver(byte mask)
+        {
+            int stopping = mask & -mask;
+            int starting = ~mask & (mask + 1) & 7;
+            return (byte)((mask & ~stopping) | starting);
+        }
+    }
+
     /// <summary>Removes a region's placement (<c>memory_region_del_subregion</c>).</summary>
     /// <param name="Region">Region name.</param>
     public sealed record Unplace(string Region) : TreeOperation
