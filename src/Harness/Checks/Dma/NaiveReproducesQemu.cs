@@ -34,6 +34,7 @@ public sealed class NaiveReproducesQemu() : ScenarioCheck("DL-06")
             {
                 if (DmaVisibilityOracle.SectionUnmap(deleted, options) is { } iova)
                 {
+                    context.Label(iova.Size == AddressSpace.End && !c.Backend.Traits.SupportsUnmapAll, "whole-space unmap without unmap-all");
                     expected.AddRange(iova.Size != AddressSpace.End ? [new DmaOperation.Unmap(iova)]
                         : c.Backend.Traits.SupportsUnmapAll ? [new DmaOperation.UnmapAll()]
                         : [new DmaOperation.Unmap(new AddressRange(0, 1UL << 63)), new DmaOperation.Unmap(new AddressRange(1UL << 63, 1UL << 63))]);

@@ -18,6 +18,8 @@ namespace Verify.Harness.Generators.Dma;
 /// <param name="SplitCapable">Whether the containers can cut mappings in place.</param>
 /// <param name="EntryLimit">The containers' entry limit.</param>
 /// <param name="Hotplugs">Transaction numbers (0 = the first commit) before which a new container joins.</param>
+/// <param name="UnmapAll">Whether the containers take VFIO_DMA_UNMAP_FLAG_ALL (kernels before 5.12 do not: a whole-space
+/// unmap is then two halves).</param>
 public sealed record DmaCase(
     TreeTransactionCase? Tree,
     LayoutCase? Layout,
@@ -25,7 +27,8 @@ public sealed record DmaCase(
     MappingGranularity Granularity,
     bool SplitCapable,
     int EntryLimit,
-    ImmutableArray<int> Hotplugs)
+    ImmutableArray<int> Hotplugs,
+    bool UnmapAll = true)
 {
     /// <summary>The trees whose renders are committed, in order (the first commit goes from the empty view).</summary>
     /// <returns>The trees.</returns>
@@ -35,7 +38,7 @@ public sealed record DmaCase(
     public DmaOptions DmaOptions => new() { HostPageSize = HostPageSize };
 
     /// <summary>The container rules.</summary>
-    public DmaBackendTraits Traits => (SplitCapable ? DmaBackendTraits.SplitCapable : DmaBackendTraits.Type1) with { EntryLimit = EntryLimit };
+    public DmaBackendTraits Traits => (SplitCapable ? DmaBackendTraits.SplitCapable : DmaBackendTraits.Type1) with { EntryLimit = EntryLimit, SupportsUnmapAll = UnmapAll };
 
     /// <summary>The coalescing listener's planning options.</summary>
     public PlanOptions PlanOptions => new() { Granularity = Granularity, Granule = Granule, Backend = Traits };
@@ -83,6 +86,7 @@ public sealed record DmaCase(
         if (HostPageSize != 0x1000) { yield return this with { HostPageSize = 0x1000 }; }
         if (Granularity != MappingGranularity.PerRange) { yield return this with { Granularity = MappingGranularity.PerRange }; }
         if (EntryLimit < DmaBackendTraits.DefaultEntryLimit) { yield return this with { EntryLimit = DmaBackendTraits.DefaultEntryLimit }; }
+        if (!UnmapAll) { yield return this with { UnmapAll = true }; }
     }
 
     /// <inheritdoc/>
@@ -90,7 +94,7 @@ public sealed record DmaCase(
     {
         var text = new StringBuilder();
         text.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"listener host-page=0x{HostPageSize:x} granularity={Granularity}{(Granularity == MappingGranularity.FixedGranule ? $"(0x{Granule:x})" : "")} backend={(SplitCapable ? "split-capable" : "type1")} entry-limit={EntryLimit}").AppendLine();
+            $"listener host-page=0x{HostPageSize:x} granularity={Granularity}{(Granularity == MappingGranularity.FixedGranule ? $"(0x{Granule:x})" : "")} backend={(SplitCapable ? "split-capable" : "type1")} entry-limit={EntryLimit}{(UnmapAll ? "" : " unmap-all=no")}").AppendLine();
         text.AppendLine(Tree?.ToString() ?? Layout!.ToString());
         if (!Hotplugs.IsEmpty)
         {

@@ -36,5 +36,6 @@ public static class DmaGenerators
         from split in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
         from limit in entryLimit
         from hotplugs in Gen.SubListOf(Enumerable.Range(0, source.Steps).ToArray())
-        select new DmaCase(source.Tree, source.Layout, page, granularity, split, limit, [.. hotplugs.Take(3)]);
+        from unmapAll in Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false)))
+        select new DmaCase(source.Tree, source.Layout, page, granularity, split, limit, [.. hotplugs.Take(3)], unmapAll);
 }
