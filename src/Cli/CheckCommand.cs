@@ -245,21 +245,14 @@ internal static class CheckCommand
     // Written whole or not at all: a half-written XML file would read as a CI run that lost tests.
     private static bool WriteJunit(CheckReport report, FileInfo file)
     {
-        string temporary = file.FullName + ".tmp";
         try
         {
-            report.ToJunit().Save(temporary);
-            File.Move(temporary, file.FullName, overwrite: true);
+            OutputFile.Write(file, path => report.ToJunit().Save(path), "--junit");
             return true;
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        catch (CommandInputException error)
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-
-            Console.Error.WriteLine($"verify check: --junit {file}: {error.Message}");
+            Console.Error.WriteLine($"verify check: {error.Message}");
             return false;
         }
     }

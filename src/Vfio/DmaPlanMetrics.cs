@@ -26,9 +26,9 @@ public static class DmaPlanMetrics
     {
         var run = Simulate(live, operations, desired, backend);
         int largest = 0;
-        foreach (var (range, at) in run.Lost)
+        foreach (var window in WindowsOf(run.Lost, run.Mapped))
         {
-            largest = Math.Max(largest, WindowOf(range, at, run.Mapped, operations.Count));
+            largest = Math.Max(largest, window.Length(operations.Count));
         }
 
         return new DmaPlan([.. operations], UnionSize(run.Lost), largest, run.LiveAfter, run.Peak, run.Peak > backend.EntryLimit);
@@ -48,11 +48,18 @@ public static class DmaPlanMetrics
     public static ImmutableArray<CollateralWindow> Windows(IReadOnlyList<DmaMapping> live, IReadOnlyList<DmaOperation> operations, DmaMap desired, DmaBackendTraits backend)
     {
         var run = Simulate(live, operations, desired, backend);
-        var windows = ImmutableArray.CreateBuilder<CollateralWindow>();
-        foreach (var (range, at) in run.Lost)
+        return [.. WindowsOf(run.Lost, run.Mapped)];
+    }
+
+    // Each lost piece, cut where later MAPs restore parts of it; what no later MAP restores stays open to the end.
+    private static IEnumerable<CollateralWindow> WindowsOf(List<(AddressRange Range, int At)> lost, List<(AddressRange Range, int At)> mapped)
+    {
+        var pending = new List<AddressRange>();
+        foreach (var (range, at) in lost)
         {
-            var pending = new List<AddressRange> { range };
-            foreach (var (m, when) in run.Mapped)
+            pending.Clear();
+            pending.Add(range);
+            foreach (var (m, when) in mapped)
             {
                 if (when <= at)
                 {
@@ -69,7 +76,7 @@ public static class DmaPlanMetrics
                     }
 
                     pending.RemoveAt(k);
-                    windows.Add(new CollateralWindow(hit, at, when));
+                    yield return new CollateralWindow(hit, at, when);
                     if (part.Start < hit.Start)
                     {
                         pending.Add(AddressRange.FromBounds(part.Start, hit.Start));
@@ -80,12 +87,18 @@ public static class DmaPlanMetrics
                         pending.Add(AddressRange.FromBounds((ulong)hit.End, part.End));
                     }
                 }
+
+                if (pending.Count == 0)
+                {
+                    break;
+                }
             }
 
-            windows.AddRange(pending.Select(p => new CollateralWindow(p, at, null)));
+            foreach (var open in pending)
+            {
+                yield return new CollateralWindow(open, at, null);
+            }
         }
-
-        return windows.ToImmutable();
     }
 
     private static (List<(AddressRange Range, int At)> Lost, List<(AddressRange Range, int At)> Mapped, int LiveAfter, int Peak) Simulate(
@@ -165,55 +178,6 @@ public static class DmaPlanMetrics
                 yield return part;
             }
         }
-    }
-
-    // Ioctls from the one at `at` that removed `range` to the first later MAP of each of its pages (the worst page).
-    private static int WindowOf(AddressRange range, int at, List<(AddressRange Range, int At)> mapped, int count)
-    {
-        var pending = new List<AddressRange> { range };
-        int worst = 0;
-        foreach (var (m, when) in mapped)
-        {
-            if (when <= at)
-            {
-                continue;
-            }
-
-            bool restored = false;
-            for (int k = pending.Count - 1; k >= 0; k--)
-            {
-                var part = pending[k];
-                var hit = part.Intersect(m);
-                if (hit.IsEmpty)
-                {
-                    continue;
-                }
-
-                restored = true;
-                pending.RemoveAt(k);
-                if (part.Start < hit.Start)
-                {
-                    pending.Add(AddressRange.FromBounds(part.Start, hit.Start));
-                }
-
-                if (hit.End < part.End)
-                {
-                    pending.Add(AddressRange.FromBounds((ulong)hit.End, part.End));
-                }
-            }
-
-            if (restored)
-            {
-                worst = when - at;
-            }
-
-            if (pending.Count == 0)
-            {
-                return worst;
-            }
-        }
-
-        return count - at;
     }
 
     private static UInt128 UnionSize(List<(AddressRange Range, int At)> ranges)
