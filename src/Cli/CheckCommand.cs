@@ -4,6 +4,8 @@ using System.Text.Json;
 using Spectre.Console;
 using Verify.Harness.Core;
 using Verify.Harness.Execution;
+using Verify.Harness.External;
+using Verify.Harness.Implementations;
 using Verify.Harness.Running;
 using Verify.Harness.Scenarios;
 
@@ -25,9 +27,11 @@ internal static class CheckCommand
         var save = new Option<bool>("--save") { Description = "save each shrunk failure as a scenario under tests/Regressions/Cases (like VERIFY_SAVE=1)" };
         var json = new Option<bool>("--json") { Description = "print one JSON document (seed, every property's result, replay line, saved file) instead of the table" };
         var junit = new Option<FileInfo?>("--junit") { HelpName = "FILE", Description = "also write JUnit XML to FILE (one testcase per property)" };
+        var impl = new ImplementationOption();
+        var saveDir = new Option<DirectoryInfo?>("--save-dir") { HelpName = "DIR", Description = "save each shrunk failure as a scenario under DIR/SUITE/ (for your own implementation's repository) instead of tests/Regressions/Cases" };
         var command = new Command("check", "run every property suite with the default budget and print a summary table")
         {
-            maxTest, endSize, seed, replay, suite, property, time, shard, save, json, junit,
+            maxTest, endSize, seed, replay, suite, property, time, shard, save, saveDir, json, junit, impl.Impl, impl.Timeout,
         };
         command.SetAction(parse =>
         {
@@ -73,10 +77,36 @@ internal static class CheckCommand
                 return 2;
             }
 
+            ExternalImplementation? external;
+            try
+            {
+                external = impl.Start(parse);
+            }
+            catch (FormatException error)
+            {
+                Console.Error.WriteLine($"verify check: {error.Message}");
+                return ExitCode.UsageOrInput;
+            }
+            catch (ImplementationProcessException error)
+            {
+                Console.Error.WriteLine($"verify check: {error.Message}");
+                return ExitCode.UsageOrInput;
+            }
+
+            using var running = external;
+            var implementation = external?.Implementation;
             var matching = PropertyCatalogue.All
+                .Where(p => implementation is null || (p.Exercises & implementation.Implements) != 0)
                 .Where(p => parse.GetValue(suite) is not { } name || p.Suite.Contains(name, StringComparison.OrdinalIgnoreCase))
                 .Where(p => parse.GetValue(property) is not { } id || p.Id == id || p.TestName == id)
                 .ToList();
+            if (matching.Count == 0 && implementation is not null)
+            {
+                Console.Error.WriteLine($"verify check: {implementation.Name} implements {implementation.Implements}; no selected property judges it "
+                    + $"(those that do: {string.Join(", ", PropertyCatalogue.Judging(implementation.Implements).Select(p => p.Id))})");
+                return ExitCode.UsageOrInput;
+            }
+
             if (matching.Count == 0)
             {
                 string asked = string.Join(" ", new[] { parse.GetValue(suite) is { } sname ? $"--suite {sname}" : null, parse.GetValue(property) is { } pid ? $"--property {pid}" : null }.OfType<string>());
@@ -104,6 +134,11 @@ internal static class CheckCommand
                 budget = budget with { StartSeed = (ulong)Random.Shared.NextInt64() };
             }
 
+            if (!asJson && external is not null)
+            {
+                Console.WriteLine($"implementation: {external.Name} ({implementation!.Name}), interfaces: {implementation.Implements}; {selected.Count} properties judge it");
+            }
+
             if (!asJson)
             {
                 Console.WriteLine(budget.Replay is { } replaying
@@ -123,7 +158,16 @@ internal static class CheckCommand
             }
 
             var saveErrors = new List<string>();
-            var report = Run(selected, budget, limit, saving, saveErrors);
+            var store = parse.GetValue(saveDir) is { } dir ? RegressionStore.In(dir.FullName) : null;
+            saving |= store is not null;
+            var report = Run(selected, budget, limit, saving, saveErrors, implementation, store);
+            if (external?.Process.Failure is { } broken)
+            {
+                // The implementation, not a property, ended the run: one line, and no table of half-judged results.
+                Console.Error.WriteLine($"verify check: {broken}");
+                return ExitCode.UsageOrInput;
+            }
+
             if (asJson)
             {
                 Console.Out.WriteLine(report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -150,7 +194,8 @@ internal static class CheckCommand
         return command;
     }
 
-    private static CheckReport Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving, List<string> saveErrors)
+    private static CheckReport Run(IReadOnlyList<PropertyDefinition> properties, PropertyBudget budget, TimeSpan? limit, bool saving, List<string> saveErrors,
+        ImplementationUnderTest? implementation, RegressionStore? store)
     {
         var lines = new List<CheckLine>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -159,7 +204,7 @@ internal static class CheckCommand
         {
             foreach (var property in properties)
             {
-                if (timeUp.IsCancellationRequested)
+                if (timeUp.IsCancellationRequested || (implementation?.Abandoned.IsCancellationRequested ?? false))
                 {
                     lines.Add(new CheckLine(property, null, 0, null));
                     continue;
@@ -168,13 +213,13 @@ internal static class CheckCommand
                 // A case cannot be stopped half-way and still give a verdict, so the one running when time is up
                 // finishes, and the property reports how many cases held.
                 var started = clock.Elapsed;
-                var outcome = PropertyRunner.Run(property, budget, progress(property), null, timeUp.Token);
+                var outcome = PropertyRunner.Run(property, budget, progress(property), implementation, timeUp.Token);
                 string? saved = null;
                 if (saving && !outcome.Passed && !outcome.Exhausted && !outcome.Stopped)
                 {
                     try
                     {
-                        saved = PropertyAssert.Save(outcome);
+                        saved = store is null ? PropertyAssert.Save(outcome) : outcome.Scenario is { } scenario ? store.Save(scenario) : null;
                     }
                     catch (Exception error) when (error is IOException or UnauthorizedAccessException)
                     {

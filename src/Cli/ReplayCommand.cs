@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Verify.Harness.Execution;
+using Verify.Harness.External;
 using Verify.Harness.Scenarios;
 
 namespace Verify.Cli;
@@ -12,9 +13,10 @@ internal static class ReplayCommand
     {
         var file = new Argument<FileInfo>("FILE") { Description = "a scenario file (tests/Regressions/Cases/SUITE/HASH.json)" };
         var json = new Option<bool>("--json") { Description = "print the report as JSON for machines" };
+        var impl = new ImplementationOption();
         var command = new Command("replay", "run one scenario file step by step, checking its expectations and every invariant")
         {
-            file, json,
+            file, json, impl.Impl, impl.Timeout,
         };
         command.SetAction(parse =>
         {
@@ -36,7 +38,36 @@ internal static class ReplayCommand
                 return ExitCode.UsageOrInput;
             }
 
-            var report = ScenarioRunner.Run(scenario);
+            ExternalImplementation? external;
+            try
+            {
+                external = impl.Start(parse);
+            }
+            catch (Exception error) when (error is FormatException or ImplementationProcessException)
+            {
+                Console.Error.WriteLine($"verify replay: {error.Message}");
+                return ExitCode.UsageOrInput;
+            }
+
+            using var running = external;
+            if (external is null && scenario.Header.Implementation is { } foundAgainst)
+            {
+                // A file never makes verify run a command: the user names it.
+                Console.Error.WriteLine($"verify replay: note: {path.Name} was found against {foundAgainst}; this replays it against the library's models"
+                    + (foundAgainst.StartsWith(ExternalImplementation.ExecPrefix, StringComparison.Ordinal) ? $" (add --impl '{foundAgainst}' to replay it against that)" : ""));
+            }
+
+            ScenarioReport report;
+            try
+            {
+                report = external is null ? ScenarioRunner.Run(scenario) : ScenarioRunner.Run(scenario, ScenarioRunOptions.Default with { Implementation = external.Implementation });
+            }
+            catch (ImplementationProcessException error)
+            {
+                Console.Error.WriteLine($"verify replay: {error.Message}");
+                return ExitCode.UsageOrInput;
+            }
+
             Console.Write(parse.GetValue(json) ? report.ToJson() : report.ToText());
             return report.Holds ? 0 : 1;
         });

@@ -57,6 +57,13 @@ internal static class VerifyCommand
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (Verify.Harness.External.ImplementationProcessException error)
+        {
+            // The user's implementation went away where no command expected it: still their input, one line.
+            Console.Out.Flush();
+            Console.Error.WriteLine($"verify: {error.Message}");
+            return ExitCode.UsageOrInput;
+        }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
             // Not the user's fault: say so, with what a bug report needs, and an exit code no check can give.

@@ -13,7 +13,8 @@ public static class HarnessLayers
     [
         "Core",            // numbers, verdicts, replay seeds: no harness vocabulary
         "Layouts",         // machine layouts scenarios and generators start from
-        "Implementations", // the code under test behind one seam (library, variant, external)
+        "Implementations", // the code under test behind one seam (library, variant, a user's)
+        "External",        // a user's implementation in another process, over docs/protocol.md
         "Hosts",           // the observation hosts a scenario drives and checks read
         "Scenarios",       // the step records, their codecs, the reader and writer
         "Checks",          // one class per property id, judging hosts against the oracle

@@ -23,6 +23,9 @@ public partial class PackageTests
     [InlineData("src/MemoryMap/MemoryMap.csproj")]
     [InlineData("src/Vfio/Vfio.csproj")]
     [InlineData("src/IommuModel/IommuModel.csproj")]
+    [InlineData("src/Oracle/Oracle.csproj")]
+    [InlineData("src/Qemu/Qemu.csproj")]
+    [InlineData("src/Harness/Harness.csproj")]
     [InlineData("src/Cli/Cli.csproj")]
     public void PackableProject_UsesTheSharedPrefixVersionAndPackageReadme(string project)
     {

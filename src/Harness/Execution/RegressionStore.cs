@@ -16,8 +16,19 @@ public sealed record RegressionStore(string Root)
     /// <summary>The environment variable that turns saving on for property runs (<c>1</c>).</summary>
     public const string SaveVariable = "VERIFY_SAVE";
 
-    /// <summary>The folder every saved case lives under.</summary>
-    public string CasesFolder => Path.Combine(Root, "tests", "Regressions", "Cases");
+    /// <summary>The folder every saved case lives under: the repository's <c>tests/Regressions/Cases</c>, or the folder
+    /// <see cref="In"/> was given.</summary>
+    public string CasesFolder { get => field ?? Path.Combine(Root, "tests", "Regressions", "Cases"); init => field = value; }
+
+    /// <summary>A store in any folder (a user's own repository saving the failures of their implementation).</summary>
+    /// <param name="casesFolder">The folder cases are saved under, one subfolder per suite.</param>
+    /// <returns>The store.</returns>
+    public static RegressionStore In(string casesFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(casesFolder);
+        string full = Path.GetFullPath(casesFolder);
+        return new RegressionStore(full) { CasesFolder = full };
+    }
 
     /// <summary>Whether <c>VERIFY_SAVE=1</c> is set.</summary>
     /// <param name="lookup">The environment; the process environment when null.</param>

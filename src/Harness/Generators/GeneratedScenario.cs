@@ -38,6 +38,13 @@ public sealed class GeneratedScenario
     /// <returns>The candidates.</returns>
     public IEnumerable<GeneratedScenario> Shrink() => _shrinks();
 
+    /// <summary>The same case with every step (its shrinks' included) rewritten, as an implementation that claims
+    /// fixed rules needs (a user's page table gets its own options in every generated table).</summary>
+    /// <param name="rewrite">Rewrites one step.</param>
+    /// <returns>The rewritten case.</returns>
+    internal GeneratedScenario MapSteps(Func<ScenarioStep, ScenarioStep> rewrite) =>
+        new(Source, [.. Steps.Select(rewrite)], Size, () => _shrinks().Select(s => s.MapSteps(rewrite)));
+
     /// <inheritdoc/>
     public override string ToString()
     {

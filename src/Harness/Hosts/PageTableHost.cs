@@ -40,10 +40,17 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
             throw new StepException($"a page table named '{name}' exists already");
         }
 
+        // A user's table is judged by the rules it claims, whatever the scenario asked (docs/protocol.md).
+        var user = implementation.PageTable;
+        options = user?.Constrain(options) ?? options;
+
         // The oracle knows no table-page budget, so a table with one is checked against the oracle where a check
         // can rebuild the definition from the table's leaves (PT-03) and by its expectations.
         var oracle = options.MaxTablePages is null ? new PageTableOracle(options) : null;
-        var table = new TableState(name, options, new IoPageTable(implementation.PageTables(options)), oracle, oracle is null ? null : new InvalidationLedger(options));
+        var ledger = oracle is null ? null : new InvalidationLedger(options);
+        var table = user is null
+            ? new TableState(name, options, new IoPageTable(implementation.PageTables(options)), oracle, ledger)
+            : new TableState(name, options, new UserDomain(user.Allocate(options.Format), options.Format), oracle, ledger);
         _tables.Add(name, table);
         TableCreated?.Invoke(table);
         Step = new PageTableOperation(table, PageTableOperationKind.Create);
@@ -73,7 +80,7 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
         t.Current = PageTableOperationKind.Map;
         try
         {
-            step = step with { ModelMap = t.Table.Map(iova, pa, size, protection) };
+            step = step with { ModelMap = t.Table?.Map(iova, pa, size, protection) ?? t.User!.Map(iova, pa, size, protection) };
         }
         finally
         {
@@ -104,7 +111,7 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
         t.Current = PageTableOperationKind.Unmap;
         try
         {
-            step = step with { ModelUnmapped = t.Table.Unmap(iova, size, t.Pending) };
+            step = step with { ModelUnmapped = t.Table?.Unmap(iova, size, t.Pending) ?? t.User!.Unmap(iova, size) };
         }
         finally
         {
@@ -121,19 +128,26 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
     public PageTableOperation Sync(string name)
     {
         var t = TableNamed(name);
-        long commands = t.Table.Iotlb.CommandCount;
+        long commands = t.Table?.Iotlb.CommandCount ?? 0;
         t.Ledger?.Sync();
         t.Current = PageTableOperationKind.Sync;
         try
         {
-            t.Table.Sync(t.Pending);
+            if (t.Table is { } table)
+            {
+                table.Sync(t.Pending);
+            }
+            else
+            {
+                t.User!.Sync();
+            }
         }
         finally
         {
             t.Current = null;
         }
 
-        Step = new PageTableOperation(t, PageTableOperationKind.Sync) { Commands = t.Table.Iotlb.CommandCount - commands };
+        Step = new PageTableOperation(t, PageTableOperationKind.Sync) { Commands = (t.Table?.Iotlb.CommandCount ?? 0) - commands };
         return Step;
     }
 
@@ -143,19 +157,20 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
     public PageTableOperation Flush(string name)
     {
         var t = TableNamed(name);
-        long commands = t.Table.Iotlb.CommandCount;
+        long commands = t.Table?.Iotlb.CommandCount ?? 0;
         t.Ledger?.FlushQueue();
         t.Current = PageTableOperationKind.Flush;
         try
         {
-            t.Table.FlushQueue();
+            // A user's table flushes strictly (its options say so): a queue flush has nothing to send.
+            t.Table?.FlushQueue();
         }
         finally
         {
             t.Current = null;
         }
 
-        Step = new PageTableOperation(t, PageTableOperationKind.Flush) { Commands = t.Table.Iotlb.CommandCount - commands };
+        Step = new PageTableOperation(t, PageTableOperationKind.Flush) { Commands = (t.Table?.Iotlb.CommandCount ?? 0) - commands };
         return Step;
     }
 
@@ -167,7 +182,7 @@ public sealed class PageTableHost(ImplementationUnderTest implementation)
     {
         var t = TableNamed(name);
         Step = new PageTableOperation(t, PageTableOperationKind.Access) { Iova = iova };
-        return t.Table.Iotlb.Access(iova);
+        return t.DeviceAccess(iova);
     }
 
     private TableState TableNamed(string name) =>
@@ -186,14 +201,40 @@ public sealed class TableState
         Ledger = ledger;
     }
 
+    internal TableState(string name, PageTableOptions options, UserDomain user, PageTableOracle? oracle, InvalidationLedger? ledger)
+    {
+        Name = name;
+        Options = options;
+        User = user;
+        Oracle = oracle;
+        Ledger = ledger;
+    }
+
     /// <summary>The table's name.</summary>
     public string Name { get; }
 
     /// <summary>The options the scenario gave (what the oracle follows).</summary>
     public PageTableOptions Options { get; }
 
-    /// <summary>The model.</summary>
-    public IoPageTable Table { get; }
+    /// <summary>The library's model, or null for a user's table (<see cref="User"/>): checks that read a table's
+    /// insides (leaves, PTE stores, table pages, invalidation commands) judge only the model.</summary>
+    public IoPageTable? Table { get; }
+
+    /// <summary>A user's table behind the IOMMU core the harness plays, or null for the model.</summary>
+    public UserDomain? User { get; }
+
+    /// <summary>Whether unmapped ranges wait for a sync (the model's gather, or the user's gathered range).</summary>
+    public bool HasPendingGather => Table is null ? User!.Gathered is not null : !Pending.IsEmpty;
+
+    /// <summary>Walks the table (not the IOTLB) for one address.</summary>
+    /// <param name="iova">Any address.</param>
+    /// <returns>The translation, or null for a hole or an address past the width.</returns>
+    public Translation? Walk(ulong iova) => Table is { } table ? table.Translate(iova) : User!.Walk(iova);
+
+    /// <summary>What a device gets reading <paramref name="iova"/> through the IOTLB (filling it on a miss).</summary>
+    /// <param name="iova">The address.</param>
+    /// <returns>The translation, or null for a fault.</returns>
+    public Translation? DeviceAccess(ulong iova) => Table is { } table ? table.Iotlb.Access(iova) : User!.Access(iova);
 
     /// <summary>The gather unmaps fill until the next sync.</summary>
     public UnmapGather Pending { get; } = new();

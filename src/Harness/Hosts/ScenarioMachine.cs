@@ -17,6 +17,7 @@ public sealed class ScenarioMachine
     {
         ArgumentNullException.ThrowIfNull(implementation);
         Implementation = implementation;
+        implementation.BeginScenario?.Invoke();
         Log = new StepLog(describing);
         MemoryMap = new MemoryMapHost(implementation.MemoryMap);
         Dma = new DmaHost(implementation, MemoryMap, Log);

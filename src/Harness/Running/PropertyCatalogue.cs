@@ -19,6 +19,12 @@ public static class PropertyCatalogue
         All.FirstOrDefault(p => p.TestName == nameOrId || p.Id == nameOrId)
         ?? throw new KeyNotFoundException($"no catalogued property is named or numbered '{nameOrId}'");
 
+    /// <summary>The properties that judge an implementation of <paramref name="interfaces"/>, ordered by id.</summary>
+    /// <param name="interfaces">What a user's implementation replaces (<see cref="Implementations.ImplementationUnderTest.Implements"/>).</param>
+    /// <returns>Every property exercising one of them; empty for <see cref="Implementations.ImplementationInterfaces.None"/>.</returns>
+    public static ImmutableArray<PropertyDefinition> Judging(Implementations.ImplementationInterfaces interfaces) =>
+        [.. All.Where(p => (p.Exercises & interfaces) != 0)];
+
     private static ImmutableArray<PropertyDefinition> Discover()
     {
         var found = new List<PropertyDefinition>();

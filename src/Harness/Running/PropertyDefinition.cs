@@ -27,8 +27,13 @@ public sealed record PropertyDefinition(string Id, string Name, string Suite, Fu
     /// <summary>Labels a case earns from its structure rather than its run (for the classification table); may be null.</summary>
     public Func<GeneratedScenario, IEnumerable<string>>? CaseLabels { get; init; }
 
+    /// <summary>The interfaces of an implementation this property judges: it runs against a user's implementation only
+    /// when that implements one of them (<see cref="ImplementationUnderTest.Implements"/>). None for a property about
+    /// the library's own rules (FlatView validation, text formats, type1, the guest IOMMU).</summary>
+    public ImplementationInterfaces Exercises { get; init; }
+
     /// <summary>Labels every run at the default budget must earn, or the generator does not reach what the property is
-    /// about; <see cref="PropertyAssert.Holds"/> asserts them (past 100 cases FsCheck's whole percentages per label set
+    /// about; <see cref="PropertyAssert.Holds(PropertyDefinition, Action{string})"/> asserts them (past 100 cases FsCheck's whole percentages per label set
     /// can round rare labels away, so only then).</summary>
     public ImmutableArray<string> RequiredLabels { get; init; } = [];
 
@@ -53,6 +58,20 @@ public sealed record PropertyDefinition(string Id, string Name, string Suite, Fu
         ArgumentNullException.ThrowIfNull(implementation);
         var options = new ScenarioRunOptions { Implementation = implementation, Checks = Checks, Describe = false, StopAtFirstFailure = true };
         var cases = Cases();
+        if (implementation.PageTable is { } table)
+        {
+            // The oracle judges a user's table by the rules it claims, so every generated table (and every shrink) has them.
+            var unconstrained = cases;
+            cases = Arb.From(
+                unconstrained.Generator.Select(g => g.MapSteps(s => s is PageTableStep p ? p with { Options = table.Constrain(p.Options) } : s)),
+                g => unconstrained.Shrinker(g));
+        }
+
+        if (implementation.Abandoned.CanBeCanceled)
+        {
+            stop = stop.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(stop, implementation.Abandoned).Token : implementation.Abandoned;
+        }
+
         var bounded = stop.CanBeCanceled
             ? Arb.From(
                 Gen.Sized(size => stop.IsCancellationRequested ? Gen.Constant(GeneratedScenario.Empty) : cases.Generator.Resize(size)),
@@ -81,10 +100,17 @@ public sealed record PropertyDefinition(string Id, string Name, string Suite, Fu
     /// <param name="generated">The case.</param>
     /// <param name="replay">The replay seed, if known.</param>
     /// <returns>The scenario.</returns>
-    public Scenario ScenarioOf(GeneratedScenario generated, ReplaySeed? replay)
+    public Scenario ScenarioOf(GeneratedScenario generated, ReplaySeed? replay) => ScenarioOf(generated, replay, null);
+
+    /// <summary>The scenario of a generated case found against an implementation, which its header names.</summary>
+    /// <param name="generated">The case.</param>
+    /// <param name="replay">The replay seed, if known.</param>
+    /// <param name="implementation">The implementation's name, or null for the library's models.</param>
+    /// <returns>The scenario.</returns>
+    public Scenario ScenarioOf(GeneratedScenario generated, ReplaySeed? replay, string? implementation)
     {
         ArgumentNullException.ThrowIfNull(generated);
-        return Scenario.Create(new ScenarioHeader($"{Id} {TestName}: shrunk failure", Suite, Id, replay?.ToString()), generated.Steps);
+        return Scenario.Create(new ScenarioHeader($"{Id} {TestName}: shrunk failure", Suite, Id, replay?.ToString()) { Implementation = implementation }, generated.Steps);
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,6 @@
 namespace Verify.Harness.Running;
 
-/// <summary>Thrown by <see cref="PropertyAssert.Holds"/> when a property fails; the message is the
+/// <summary>Thrown by <see cref="PropertyAssert.Holds(PropertyDefinition, Action{string})"/> when a property fails; the message is the
 /// whole report: FsCheck's text, the shrunk case, the shrunk case as a scenario, where it was saved, and the
 /// replay line.</summary>
 public sealed class PropertyFailedException : Exception

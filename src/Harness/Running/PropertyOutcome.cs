@@ -47,13 +47,21 @@ public sealed record PropertyOutcome
 
     /// <summary>The one-line replay command printed with every failure.</summary>
     public string? ReplayCommand =>
-        Replay is { } r ? $"replay: VERIFY_REPLAY=\"{r}\" dotnet test tests/Properties --filter \"DisplayName~{Property.TestName}\"" : null;
+        Replay is not { } r ? null
+        : Implementation is { } impl && impl.StartsWith("exec:", StringComparison.Ordinal)
+            ? $"replay: verify check --impl '{impl.Replace("'", "'\\''", StringComparison.Ordinal)}' --property {Property.Id} --replay \"{r}\""
+            : Implementation is { } name
+                ? $"replay: VERIFY_REPLAY=\"{r}\" and run the failing test again (it replays {Property.TestName} against {name})"
+                : $"replay: VERIFY_REPLAY=\"{r}\" dotnet test tests/Properties --filter \"DisplayName~{Property.TestName}\"";
 
     /// <summary>The shrunk case, when the property failed on one.</summary>
     public Generators.GeneratedScenario? Shrunk => ShrunkArguments.OfType<Generators.GeneratedScenario>().FirstOrDefault();
 
     /// <summary>The shrunk case as a scenario file would hold it, headed with the property and the replay seed.</summary>
-    public Scenarios.Scenario? Scenario => Shrunk is { } g ? Property.ScenarioOf(g, Replay) : null;
+    public Scenarios.Scenario? Scenario => Shrunk is { } g ? Property.ScenarioOf(g, Replay, Implementation) : null;
+
+    /// <summary>The implementation the property ran against when it is not the library's models, else null.</summary>
+    public string? Implementation { get; init; }
 
     /// <summary>The classification table as text, one row per label.</summary>
     /// <returns>Rows like <c> 42.0% adjacent</c>; empty when nothing was classified.</returns>

@@ -52,8 +52,9 @@ public static class PropertyRunner
             config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
         }
 
-        Check.One(config, property.Build(implementation ?? Implementations.ImplementationUnderTest.Model, stop));
-        var outcome = ToOutcome(property, runner);
+        var under = implementation ?? Implementations.ImplementationUnderTest.Model;
+        Check.One(config, property.Build(under, stop));
+        var outcome = ToOutcome(property, runner) with { Implementation = under.IsUsers ? under.Name : null };
         return outcome.Exhausted && stop.IsCancellationRequested ? outcome with { Exhausted = false, Stopped = true } : outcome;
     }
 

@@ -31,7 +31,9 @@ public sealed record PageTableMapStep(string Table, ulong Iova, ulong Paddr, ulo
         var done = machine.PageTables.Map(Table, Iova, Paddr, Size, Protection);
         if (machine.Log.Describing)
         {
-            machine.Log.Say(string.Create(CultureInfo.InvariantCulture, $"{done.ModelMap}; {done.Table.Table.Leaves().Count} leaves, {done.Table.Table.TablePageCount} table pages"));
+            machine.Log.Say(done.Table.Table is { } table
+                ? string.Create(CultureInfo.InvariantCulture, $"{done.ModelMap}; {table.Leaves().Count} leaves, {table.TablePageCount} table pages")
+                : $"{done.ModelMap}");
         }
     }
 

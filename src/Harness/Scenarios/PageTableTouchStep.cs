@@ -25,13 +25,13 @@ public sealed record PageTableTouchStep(string Table, int Leaves) : ScenarioStep
         ulong granule = t.Options.Format.Granule;
         var leaves = t.Oracle is { } oracle
             ? oracle.Leaves.Take(Leaves).Select(l => (l.Iova, l.Size)).ToList()
-            : t.Table.Leaves().Take(Leaves).Select(l => (l.Iova, l.Size)).ToList();
+            : t.Table!.Leaves().Take(Leaves).Select(l => (l.Iova, l.Size)).ToList();
         int accesses = 0;
         foreach (var (iova, size) in leaves)
         {
             foreach (ulong at in new[] { iova, iova + (size / 2 / granule * granule), iova + size - granule }.Distinct())
             {
-                t.Table.Iotlb.Access(at);
+                t.DeviceAccess(at);
                 accesses++;
             }
         }

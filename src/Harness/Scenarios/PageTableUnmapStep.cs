@@ -28,8 +28,9 @@ public sealed record PageTableUnmapStep(string Table, ulong Iova, ulong Size) : 
         if (machine.Log.Describing)
         {
             var t = done.Table;
-            machine.Log.Say(string.Create(CultureInfo.InvariantCulture,
-                $"unmapped {PageTableText.Size(done.ModelUnmapped ?? 0)}; pending {t.Pending}; {t.Table.Leaves().Count} leaves, {t.Table.TablePageCount} table pages"));
+            machine.Log.Say(t.Table is { } table
+                ? string.Create(CultureInfo.InvariantCulture, $"unmapped {PageTableText.Size(done.ModelUnmapped ?? 0)}; pending {t.Pending}; {table.Leaves().Count} leaves, {table.TablePageCount} table pages")
+                : $"unmapped {PageTableText.Size(done.ModelUnmapped ?? 0)}; gathered {t.User!.Gathered?.ToString() ?? "nothing"}");
         }
     }
 

@@ -38,4 +38,9 @@ public sealed record Scenario(int Version, ScenarioHeader Header, ImmutableArray
 /// <param name="Suite">The property suite that found it (<c>FlatView</c>, <c>Topology</c>, <c>DmaListener</c>).</param>
 /// <param name="Property">The catalogue id (<c>FV-01</c>).</param>
 /// <param name="Replay">The replay seed (<c>seed,gamma,size</c>) that regenerates the unshrunk case.</param>
-public sealed record ScenarioHeader(string? Title = null, string? Suite = null, string? Property = null, string? Replay = null);
+public sealed record ScenarioHeader(string? Title = null, string? Suite = null, string? Property = null, string? Replay = null)
+{
+    /// <summary>The implementation the case was found against when it is not the library's models (a user's, as
+    /// <c>exec:COMMAND</c> or the name their test gave it); <c>verify replay FILE --impl</c> replays against it.</summary>
+    public string? Implementation { get; init; }
+}

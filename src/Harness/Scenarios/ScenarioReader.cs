@@ -71,7 +71,10 @@ public static class ScenarioReader
                 $"expected {Scenario.CurrentVersion}, got {version}: this version of verify reads only version {Scenario.CurrentVersion}"));
         }
 
-        var header = new ScenarioHeader(top.OptionalString("title"), top.OptionalString("suite"), top.OptionalString("property"), top.OptionalString("replay"));
+        var header = new ScenarioHeader(top.OptionalString("title"), top.OptionalString("suite"), top.OptionalString("property"), top.OptionalString("replay"))
+        {
+            Implementation = top.OptionalString("implementation"),
+        };
         if (header.Replay is { } replay)
         {
             try

@@ -34,6 +34,7 @@ public static class ScenarioWriter
             ScenarioJson.Optional(w, "suite", h.Suite);
             ScenarioJson.Optional(w, "property", h.Property);
             ScenarioJson.Optional(w, "replay", h.Replay);
+            ScenarioJson.Optional(w, "implementation", h.Implementation);
             WriteStepArray(w, scenario);
             w.WriteEndObject();
         });

@@ -1,5 +1,6 @@
 using Verify.Harness.Generators;
 using Verify.Harness.Generators.Dma;
+using Verify.Harness.Implementations;
 using Verify.Harness.Running;
 using Verify.Vfio;
 
@@ -15,13 +16,13 @@ public static class DmaListenerProperties
     /// <summary>DL-01 .. DL-07.</summary>
     public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
     [
-        new("DL-01", "ContainersTranslateTheDmaVisiblePages", Suite, DmaScenarios.Cases, ["DL-01"]) { CaseLabels = Labels },
-        new("DL-02", "EveryIoctlIsLegalForTheBackend", Suite, DmaScenarios.Cases, ["DL-02"]) { CaseLabels = Labels },
-        new("DL-03", "FunctionallyEqualRelayoutIssuesNoIoctl", Suite, DmaScenarios.Relayouts, ["DL-03"]),
-        new("DL-04", "CollateralIsTheMinimumTheHistoryForces", Suite, DmaScenarios.Cases, ["DL-04"]) { CaseLabels = Labels },
-        new("DL-05", "HotpluggedContainersConvergeAndStayLegal", Suite, DmaScenarios.Cases, ["DL-05"]) { CaseLabels = Labels },
+        new("DL-01", "ContainersTranslateTheDmaVisiblePages", Suite, DmaScenarios.Cases, ["DL-01"]) { Exercises = ImplementationInterfaces.Listener, CaseLabels = Labels },
+        new("DL-02", "EveryIoctlIsLegalForTheBackend", Suite, DmaScenarios.Cases, ["DL-02"]) { Exercises = ImplementationInterfaces.Listener, CaseLabels = Labels },
+        new("DL-03", "FunctionallyEqualRelayoutIssuesNoIoctl", Suite, DmaScenarios.Relayouts, ["DL-03"]) { Exercises = ImplementationInterfaces.Listener },
+        new("DL-04", "CollateralIsTheMinimumTheHistoryForces", Suite, DmaScenarios.Cases, ["DL-04"]) { Exercises = ImplementationInterfaces.Listener, CaseLabels = Labels },
+        new("DL-05", "HotpluggedContainersConvergeAndStayLegal", Suite, DmaScenarios.Cases, ["DL-05"]) { Exercises = ImplementationInterfaces.Listener, CaseLabels = Labels },
         new("DL-06", "NaiveListenerReproducesQemuIoctls", Suite, DmaScenarios.Cases, ["DL-06"]) { CaseLabels = Labels },
-        new("DL-07", "EntryLimitIsNeverExceededNorHalfApplied", Suite, DmaScenarios.TightLimitCases, ["DL-07"]) { CaseLabels = Labels },
+        new("DL-07", "EntryLimitIsNeverExceededNorHalfApplied", Suite, DmaScenarios.TightLimitCases, ["DL-07"]) { Exercises = ImplementationInterfaces.Listener, CaseLabels = Labels },
     ];
 
     private static IEnumerable<string> Labels(GeneratedScenario g)

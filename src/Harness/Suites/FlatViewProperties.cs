@@ -1,5 +1,6 @@
 using Verify.Harness.Generators;
 using Verify.Harness.Generators.MemoryMap;
+using Verify.Harness.Implementations;
 using Verify.Harness.Running;
 
 namespace Verify.Harness.Suites;
@@ -14,15 +15,15 @@ public static class FlatViewProperties
     /// <summary>FV-01 .. FV-07.</summary>
     public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
     [
-        new("FV-01", "RenderMatchesOraclePainting", Suite, MemoryMapScenarios.Transactions, ["FV-01"]) { CaseLabels = TreeLabels },
+        new("FV-01", "RenderMatchesOraclePainting", Suite, MemoryMapScenarios.Transactions, ["FV-01"]) { Exercises = ImplementationInterfaces.FlatView, CaseLabels = TreeLabels },
         new("FV-02", "FlatViewIsValidatedAndRefusesInvalidInput", Suite, MemoryMapScenarios.ViewsToValidate, ["FV-02"]),
-        new("FV-03", "SimplifyPreservesTranslation", Suite, MemoryMapScenarios.ViewsToSimplify, ["FV-03"]),
-        new("FV-04", "SimplifyIsIdempotentAndComplete", Suite, MemoryMapScenarios.ViewsToSimplify, ["FV-04"]),
+        new("FV-03", "SimplifyPreservesTranslation", Suite, MemoryMapScenarios.ViewsToSimplify, ["FV-03"]) { Exercises = ImplementationInterfaces.FlatView },
+        new("FV-04", "SimplifyIsIdempotentAndComplete", Suite, MemoryMapScenarios.ViewsToSimplify, ["FV-04"]) { Exercises = ImplementationInterfaces.FlatView },
         new("FV-05", "MtreeTextRoundTrips", Suite, MemoryMapScenarios.MtreeDumps, ["FV-05"])
         {
             CaseLabels = g => MtreeTextGenerators.EdgeCases((MtreeTextCase)g.Source).Where(e => e.Holds).Select(e => e.Label),
         },
-        new("FV-06", "RealisticLayoutsRenderAsTheOraclePaints", Suite, MemoryMapScenarios.Layouts, ["FV-01"]) { CaseLabels = LayoutLabels },
+        new("FV-06", "RealisticLayoutsRenderAsTheOraclePaints", Suite, MemoryMapScenarios.Layouts, ["FV-01"]) { Exercises = ImplementationInterfaces.FlatView, CaseLabels = LayoutLabels },
         new("FV-07", "MtreeTreeTextRoundTrips", Suite, MemoryMapScenarios.Transactions, ["FV-07"])
         {
             CaseLabels = TreeLabels,

@@ -1,4 +1,5 @@
 using Verify.Harness.Generators.PageTables;
+using Verify.Harness.Implementations;
 using Verify.Harness.Running;
 
 namespace Verify.Harness.Suites;
@@ -13,11 +14,11 @@ public static class PageTableProperties
     /// <summary>PT-01 .. PT-08.</summary>
     public static IReadOnlyList<PropertyDefinition> Definitions { get; } =
     [
-        new("PT-01", "TranslationMatchesOracle", Suite, PageTableScenarios.Cases, ["PT-01"]),
+        new("PT-01", "TranslationMatchesOracle", Suite, PageTableScenarios.Cases, ["PT-01"]) { Exercises = ImplementationInterfaces.PageTable },
         new("PT-02", "PageSizeChoiceIsMaximal", Suite, PageTableScenarios.SingleVariantCases, ["PT-02"]),
         new("PT-03", "FailedMapChangesNothing", Suite, PageTableScenarios.BudgetCases, ["PT-03"]),
-        new("PT-04", "UnmapReturnsWhatPolicyPrescribes", Suite, PageTableScenarios.PartialLeafCases, ["PT-04"]),
-        new("PT-05", "NoStaleTranslationAfterSync", Suite, PageTableScenarios.WarmIotlbCases, ["PT-05"]),
+        new("PT-04", "UnmapReturnsWhatPolicyPrescribes", Suite, PageTableScenarios.PartialLeafCases, ["PT-04"]) { Exercises = ImplementationInterfaces.PageTable },
+        new("PT-05", "NoStaleTranslationAfterSync", Suite, PageTableScenarios.WarmIotlbCases, ["PT-05"]) { Exercises = ImplementationInterfaces.PageTable },
         new("PT-06", "UnchangedPagesTranslateAtEveryStore", Suite, PageTableScenarios.Cases, ["PT-06"]),
         new("PT-07", "TablePagesFreedWhenEmptyAndOnlyAfterSync", Suite, PageTableScenarios.Cases, ["PT-07"]),
         new("PT-08", "InvalidationCommandsMatchCostModel", Suite, PageTableScenarios.Cases, ["PT-08"]),

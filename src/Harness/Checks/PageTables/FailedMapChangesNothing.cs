@@ -18,8 +18,10 @@ public sealed class FailedMapChangesNothing() : ScenarioCheck("PT-03")
     {
         ArgumentNullException.ThrowIfNull(context);
         _before = null;
-        if (context.Step is Scenarios.PageTableMapStep m && context.Machine.PageTables.Tables.TryGetValue(m.Table, out var t))
+        // A user's table shows no leaves or table pages; PT-03 judges the model's rollback.
+        if (context.Step is Scenarios.PageTableMapStep m && context.Machine.PageTables.Tables.TryGetValue(m.Table, out var state) && state.Table is { } table)
         {
+            var t = (Options: state.Options, Table: table);
             var leaves = t.Table.Leaves();
             var definition = PageTableOracle.FromLeaves(t.Options, leaves.Select(l => new OracleLeaf(l.Iova, l.Size, l.Pa, l.Protection)));
             var want = definition.Map(m.Iova, m.Paddr, m.Size, m.Protection);
@@ -37,11 +39,16 @@ public sealed class FailedMapChangesNothing() : ScenarioCheck("PT-03")
         }
 
         var t = op.Table;
+        if (t.Table is not { } table)
+        {
+            return;
+        }
+
         string where = $"{t.Name} ({t.Variant})";
         if (got.Succeeded)
         {
             context.Expect(before.Want.Succeeded, () => $"{where}: the model mapped but the definition says {before.Want.Error}");
-            var after = t.Table.Leaves().Select(l => new OracleLeaf(l.Iova, l.Size, l.Pa, l.Protection));
+            var after = table.Leaves().Select(l => new OracleLeaf(l.Iova, l.Size, l.Pa, l.Protection));
             context.Expect(!before.Want.Succeeded || after.SequenceEqual(before.After), () => $"{where}: the map succeeded but the leaves differ from the definition's");
             context.Label("map succeeded");
             return;
@@ -49,9 +56,9 @@ public sealed class FailedMapChangesNothing() : ScenarioCheck("PT-03")
 
         context.Expect(got.Error == before.Want.Error || (got.Error == Errno.ENOMEM && t.Options.MaxTablePages is not null),
             () => $"{where}: the model failed with {got.Error} but the definition says {before.Want}");
-        context.Expect(t.Table.Leaves().SequenceEqual(before.Leaves) && t.Table.TablePageCount == before.Tables && t.Table.TablePagesAwaitingSync == before.Awaiting,
-            () => $"{where}: the map failed with {got.Error} yet changed the table ({before.Leaves.Count} -> {t.Table.Leaves().Count} leaves, "
-                + $"{before.Tables} -> {t.Table.TablePageCount} table pages, {before.Awaiting} -> {t.Table.TablePagesAwaitingSync} awaiting sync)");
-        context.Label(t.Table.StoreCount - before.Stores > 0 ? $"rolled back after {got.Error}" : $"refused with {got.Error}");
+        context.Expect(table.Leaves().SequenceEqual(before.Leaves) && table.TablePageCount == before.Tables && table.TablePagesAwaitingSync == before.Awaiting,
+            () => $"{where}: the map failed with {got.Error} yet changed the table ({before.Leaves.Count} -> {table.Leaves().Count} leaves, "
+                + $"{before.Tables} -> {table.TablePageCount} table pages, {before.Awaiting} -> {table.TablePagesAwaitingSync} awaiting sync)");
+        context.Label(table.StoreCount - before.Stores > 0 ? $"rolled back after {got.Error}" : $"refused with {got.Error}");
     }
 }

@@ -12,13 +12,13 @@ public sealed class InvalidationCommandsMatchCostModel() : ScenarioCheck("PT-08"
     public override void After(CheckContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Machine.PageTables.Step is not { Kind: not (PageTableOperationKind.Access or PageTableOperationKind.Create) } op || op.Table.Ledger is not { } ledger)
+        if (context.Machine.PageTables.Step is not { Kind: not (PageTableOperationKind.Access or PageTableOperationKind.Create) } op || op.Table.Ledger is not { } ledger || op.Table.Table is not { } table)
         {
             return;
         }
 
         var t = op.Table;
-        var iotlb = t.Table.Iotlb;
+        var iotlb = table.Iotlb;
         context.Expect(iotlb.CommandCount == ledger.Commands,
             () => $"{t.Name}: the table has sent {iotlb.CommandCount} invalidation commands but the cost model says {ledger.Commands} ({string.Join("; ", iotlb.Commands.TakeLast(3))})");
         var ranges = iotlb.Commands.Where(k => k.Kind != InvalidationKind.WholeDomain).Select(k => (k.Iova, k.Iova + k.Size, k.Granule)).ToList();

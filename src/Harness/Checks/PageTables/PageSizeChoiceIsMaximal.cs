@@ -55,9 +55,9 @@ public sealed class PageSizeChoiceIsMaximal() : ScenarioCheck("PT-02")
             context.Expect(false, () => $"{op.Table.Name}: {context.Step} on {format.Name}: page {at + 1} is {Page(chosen.ElementAtOrDefault(at))} but the brute-force best is {Page(best.ElementAtOrDefault(at))}");
         }
 
-        if (op.Kind == PageTableOperationKind.Map && _rangeWasEmpty && op.ModelMap is { Succeeded: true })
+        if (op.Kind == PageTableOperationKind.Map && _rangeWasEmpty && op.ModelMap is { Succeeded: true } && op.Table.Table is { } table)
         {
-            var leaves = op.Table.Table.LeavesIn(op.Iova, (UInt128)op.Iova + op.Size).Select(l => (l.Iova, l.Pa, l.Size)).ToList();
+            var leaves = table.LeavesIn(op.Iova, (UInt128)op.Iova + op.Size).Select(l => (l.Iova, l.Pa, l.Size)).ToList();
             context.Expect(leaves.SequenceEqual(best), () => $"{op.Table.Name}: the map left {leaves.Count} leaves, not the {best.Count} best pages");
         }
 

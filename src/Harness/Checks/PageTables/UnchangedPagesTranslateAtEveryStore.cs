@@ -22,7 +22,14 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
     public override void Attach(ScenarioMachine machine)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        machine.PageTables.TableCreated += table => table.Table.Stored += store => Stored(table, store);
+        // A user's table reports no PTE stores; PT-06 judges the model's.
+        machine.PageTables.TableCreated += table =>
+        {
+            if (table.Table is { } model)
+            {
+                model.Stored += store => Stored(table, store);
+            }
+        };
     }
 
     /// <inheritdoc/>
@@ -37,7 +44,7 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
             Scenarios.PageTableUnmapStep u => u.Table,
             _ => null,
         };
-        if (name is null || !context.Machine.PageTables.Tables.TryGetValue(name, out var t) || t.Oracle is not { } oracle)
+        if (name is null || !context.Machine.PageTables.Tables.TryGetValue(name, out var t) || t.Oracle is not { } oracle || t.Table is not { } table)
         {
             return;
         }
@@ -56,7 +63,7 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
         _before = new SortedLeaves(oracle.Leaves);
         _after = new SortedLeaves(probe.Leaves);
         _watched = t;
-        _stores = t.Table.StoreCount;
+        _stores = table.StoreCount;
     }
 
     private void Stored(TableState table, PteStore store)
@@ -72,7 +79,7 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
         points.UnionWith(_after.BoundariesIn(store.Iova, end));
         if (store.LinksTable)
         {
-            foreach (var leaf in table.Table.LeavesIn(store.Iova, end))
+            foreach (var leaf in table.Table!.LeavesIn(store.Iova, end))
             {
                 points.Add(leaf.Iova);
                 if (leaf.End < end)
@@ -85,13 +92,13 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
         foreach (ulong p in points)
         {
             var was = _before.Translate(p);
-            if (was is null || was != _after.Translate(p) || table.Table.Translate(p) == was)
+            if (was is null || was != _after.Translate(p) || table.Walk(p) == was)
             {
                 continue;
             }
 
             // Judged when the call returns: a rollback reports its windows only then.
-            _gaps.Add((store, p, was.Value, table.Table.Translate(p)));
+            _gaps.Add((store, p, was.Value, table.Walk(p)));
         }
     }
 
@@ -99,14 +106,14 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
     public override void After(CheckContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_watched is not { } t)
+        if (_watched is not { Table: { } table } t)
         {
             return;
         }
 
         foreach (var gap in _gaps)
         {
-            if (!t.Table.LastCallWindows.Any(w => w.Contains(gap.Iova)))
+            if (!table.LastCallWindows.Any(w => w.Contains(gap.Iova)))
             {
                 context.Expect(false, () => $"{t.Name} ({t.Variant}): right after {gap.Store} iova 0x{gap.Iova:x} translates to {gap.Seen?.ToString() ?? "no translation"}, "
                     + $"but it translates to {gap.Was} both before and after the update: an unreported DMA window");
@@ -117,7 +124,7 @@ public sealed class UnchangedPagesTranslateAtEveryStore() : ScenarioCheck("PT-06
             }
         }
 
-        context.Label(context.Step is Scenarios.PageTableUnmapStep u && t.Options.Split == SplitPolicy.Split && t.Table.StoreCount - _stores >= 1
+        context.Label(context.Step is Scenarios.PageTableUnmapStep u && t.Options.Split == SplitPolicy.Split && table.StoreCount - _stores >= 1
             && _before.Translate(u.Iova) is not null, "split under live DMA");
     }
 }
