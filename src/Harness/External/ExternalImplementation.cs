@@ -237,7 +237,10 @@ public sealed class ExternalImplementation : IDisposable
                 ["pgcount"] = ProtocolCodec.Hex(pageCount),
                 ["prot"] = ProtocolCodec.Rights(protection),
             });
-            return Process.Read(answer, a => new PagesMapped((Errno)ProtocolCodec.ReadInt(a, "errno", "$", 0, 4095), ProtocolCodec.ReadHex(a, "mapped", "$")));
+            return Process.Read(answer, a => new PagesMapped((Errno)ProtocolCodec.ReadInt(a, "errno", "$", 0, 4095), ProtocolCodec.ReadHex(a, "mapped", "$"))
+            {
+                Flushed = a["flush"] is null ? null : ProtocolCodec.ReadRange(ProtocolCodec.ReadObject(a, "flush", "$"), "$.flush"),
+            });
         }
 
         public PagesUnmapped UnmapPages(ulong iova, ulong pageSize, ulong pageCount)

@@ -105,12 +105,13 @@ public sealed class ImplementationProcess : IDisposable
         }
 
         long id = _nextId++;
-        request["id"] = id;
         string call = request["call"]?.GetValue<string>() ?? "?";
         string what = $"request {id} ({Describe(call, request)})";
         try
         {
-            _process.StandardInput.Write(request.ToJsonString());
+            // The id first, so a transcript reads request by request.
+            string body = request.ToJsonString();
+            _process.StandardInput.Write(string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{id}{(body.Length > 2 ? "," : "")}{body[1..]}"));
             _process.StandardInput.Write('\n');
             _process.StandardInput.Flush();
         }

@@ -63,6 +63,11 @@ public sealed class UserDomain
             }
 
             done += answer.Mapped;
+            if (answer.Flushed is { } flushed)
+            {
+                Invalidate(flushed);
+            }
+
             if (answer.Error != Errno.None)
             {
                 // __iommu_map unrolls with iommu_unmap, which syncs its own gather.
@@ -164,9 +169,11 @@ public sealed class UserDomain
                 break;
             }
 
-            if (answer.Unmapped % _format.Granule != 0 || (UInt128)at + answer.Unmapped > _format.AddressLimit)
+            // A whole larger leaf may reach past the request, even past the top of the width from a request that
+            // started inside it: the core only moves on by what was reported (and stops once the request is covered).
+            if (answer.Unmapped % _format.Granule != 0)
             {
-                throw new StepException($"unmap_pages(iova=0x{at:x}, {count} x {PageTableText.Size(pageSize)}) answered unmapped=0x{answer.Unmapped:x}: not a whole number of pages inside the address width");
+                throw new StepException($"unmap_pages(iova=0x{at:x}, {count} x {PageTableText.Size(pageSize)}) answered unmapped=0x{answer.Unmapped:x}: not a whole number of pages");
             }
 
             done += answer.Unmapped;
@@ -178,7 +185,12 @@ public sealed class UserDomain
     private void SyncRange(AddressRange gathered)
     {
         _domain.IotlbSync(gathered);
-        var dropped = _iotlb.Keys.Where(page => gathered.Contains(page)).ToList();
+        Invalidate(gathered);
+    }
+
+    private void Invalidate(AddressRange range)
+    {
+        var dropped = _iotlb.Keys.Where(page => range.Contains(page)).ToList();
         foreach (ulong page in dropped)
         {
             _iotlb.Remove(page);
