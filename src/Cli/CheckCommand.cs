@@ -159,8 +159,15 @@ internal static class CheckCommand
 
             var saveErrors = new List<string>();
             var store = parse.GetValue(saveDir) is { } dir ? RegressionStore.In(dir.FullName) : null;
+            if (saving && store is null && implementation is not null)
+            {
+                // This repository's cases replay against the library's models forever; a user's failure belongs in theirs.
+                Console.Error.WriteLine("verify check: --save (or VERIFY_SAVE=1) with --impl would file your implementation's failures among this repository's regression cases; use --save-dir DIR");
+                return ExitCode.UsageOrInput;
+            }
+
             saving |= store is not null;
-            var report = Run(selected, budget, limit, saving, saveErrors, implementation, store);
+            var report = Run(selected, budget, limit, saving, saveErrors, implementation, store) with { Implementation = implementation?.Name };
             if (external?.Process.Failure is { } broken)
             {
                 // The implementation, not a property, ended the run: one line, and no table of half-judged results.

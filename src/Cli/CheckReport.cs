@@ -41,6 +41,9 @@ internal sealed record CheckLine(PropertyDefinition Property, PropertyOutcome? O
 /// <param name="Budget">The budget the run used (its seed included).</param>
 internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudget Budget)
 {
+    /// <summary>The user's implementation the run judged (<c>exec:COMMAND</c>), or null for the library's models.</summary>
+    public string? Implementation { get; init; }
+
     /// <summary>The properties that failed or exhausted.</summary>
     public int Failures => Lines.Count(l => l.Failed);
 
@@ -67,6 +70,7 @@ internal sealed record CheckReport(IReadOnlyList<CheckLine> Lines, PropertyBudge
         ["failed"] = Failures,
         ["notFinished"] = NotFinished,
         ["notRun"] = NotRun,
+        ["implementation"] = Implementation,
         ["properties"] = new JsonArray([.. Lines.Select(l => new JsonObject
         {
             ["id"] = l.Property.Id,

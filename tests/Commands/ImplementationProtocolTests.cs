@@ -81,6 +81,15 @@ public sealed class ImplementationProtocolTests : IDisposable
     }
 
     [Fact]
+    public void SaveWithoutADirectory_IsRefusedForAUsersImplementation()
+    {
+        var run = Check(Child("save", $"printf '%s\\n' '{Hello}'", "sleep 60"), "--save", "--impl-timeout", "1s");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("use --save-dir DIR", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ImplementationValue_MustBeExec()
     {
         var run = VerifyProcess.Run("check", "--impl", "python3 impl.py");
