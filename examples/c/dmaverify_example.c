@@ -1602,24 +1602,6 @@ static bool do_domain_alloc(const struct jval *req, struct sb *out)
     return true;
 }
 
-static bool do_domain_free(const struct jval *req, struct sb *out)
-{
-    (void)out;
-    long long id;
-    size_t at;
-    if (!get_int(req, "domain", &id))
-        return false;
-    struct domain *d = domain_find(id, &at);
-    if (!d) {
-        set_err("no domain %lld", id);
-        return false;
-    }
-    domain_destroy(d);
-    memmove(&g_domains[at], &g_domains[at + 1], (g_ndomains - at - 1) * sizeof *g_domains);
-    g_ndomains--;
-    return true;
-}
-
 /* iommu_domain_ops.map_pages: pgcount pages of pgsize; the errno and the bytes mapped before any error (the
  * core, iommu_map, unmaps those on an error). */
 static bool do_map_pages(const struct jval *req, struct sb *out)
@@ -1895,8 +1877,6 @@ static bool handle_line(const char *line, size_t len)
         ok = do_listener_destroy(req, &out);
     else if (strcmp(call, "domain_alloc") == 0)
         ok = do_domain_alloc(req, &out);
-    else if (strcmp(call, "domain_free") == 0)
-        ok = do_domain_free(req, &out);
     else if (strcmp(call, "map_pages") == 0)
         ok = do_map_pages(req, &out);
     else if (strcmp(call, "unmap_pages") == 0)
