@@ -43,7 +43,7 @@ internal static class QemuCommand
             }
         });
 
-        return new Command("qemu", "record real QEMU memory maps as transcript fixtures, and summarise them") { record, CreateTransitions() };
+        return new Command("qemu", "record real QEMU memory maps as transcript fixtures, summarise them, and fuzz real QEMU against the models") { record, CreateTransitions(), QemuFuzzCommand.Create() };
     }
 
     private static Command CreateTransitions()

@@ -81,6 +81,40 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
     /// </summary>
     public static readonly ImmutableArray<string> ReservedArgs = ["-M", "-display", "-nodefaults", "-S", "-qtest", "-qtest-log", "-monitor", "-qmp", "-daemonize"];
 
+    /// <summary>The script as a file holds it, <see cref="Parse"/> reading it back to the same steps.</summary>
+    /// <param name="comments">Lines written first as <c>#</c> comments (what the script shows, why it was kept).</param>
+    /// <returns>The text, one directive a line.</returns>
+    public string Write(IEnumerable<string>? comments = null)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string line in comments ?? [])
+        {
+            text.Append("# ").AppendLine(line.ReplaceLineEndings(" "));
+        }
+
+        if (System != "x86_64")
+        {
+            text.Append("system ").AppendLine(System);
+        }
+
+        text.Append("machine ").AppendLine(Machine);
+        if (!Args.IsEmpty)
+        {
+            text.Append("args ").AppendLine(string.Join(' ', Args));
+        }
+
+        foreach (var step in Steps)
+        {
+            text.Append("step ").AppendLine(step.Label);
+            foreach (var action in step.Actions)
+            {
+                text.Append("  ").AppendLine(action.ToString());
+            }
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>Reads a script file.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The script, named after the file.</returns>

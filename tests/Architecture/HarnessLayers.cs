@@ -24,6 +24,7 @@ public static class HarnessLayers
         "Suites",          // the catalogued properties
         "Variants",        // broken implementations the suites must catch
         "Dma",             // the listener comparison report (a leaf used by the CLI)
+        "RealQemu",        // real QEMU as a generator: the fuzzer, its grammar, the transcript checks
     ];
 
     /// <summary>The folder of a namespace inside Verify.Harness, or null for anything else.</summary>
