@@ -126,7 +126,7 @@ internal static class QemuFuzzCommand
             exit = Math.Max(exit, ExitCode.Failed);
             var (script, transcript, divergences) = c.Shrunk!.Value;
             Console.WriteLine();
-            Console.WriteLine($"{c.Script.Name}: the models diverge from QEMU ({c.Divergences.Length} places); shrunk from {c.Script.Steps.Length} to {script.Steps.Length} steps:");
+            Console.WriteLine($"{c.Script.Name}: the models diverge from QEMU ({c.Divergences.Length} places); shrunk from {c.Script.Steps.Length} to {script.Steps.Length} step{(script.Steps.Length == 1 ? "" : "s")}:");
             foreach (var d in divergences.Take(5))
             {
                 Console.WriteLine($"  {d}");
@@ -146,7 +146,9 @@ internal static class QemuFuzzCommand
             }
         }
 
-        Console.WriteLine(report.Divergent.Any() ? $"{report.Divergent.Count()} of {report.Cases.Length} scripts diverge" : $"no divergence in {report.Cases.Length} scripts");
+        int unrun = report.Cases.Count(c => c.Error is not null);
+        string notRun = unrun == 0 ? "" : $" ({unrun} could not run in QEMU and were not checked)";
+        Console.WriteLine((report.Divergent.Any() ? $"{report.Divergent.Count()} of {report.Cases.Length} scripts diverge" : $"no divergence in {report.Cases.Length - unrun} scripts") + notRun);
         return exit;
     }
 

@@ -59,6 +59,17 @@ public sealed class QemuRecorder
         ];
     }
 
+    /// <summary>The QEMU binary a script of <paramref name="system"/> would run: <see cref="QemuRecorderOptions.Binary"/>, or
+    /// <c>qemu-system-SYSTEM</c> found on PATH. Lets a caller with many scripts fail once, before the first.</summary>
+    /// <param name="system">The target, as a script's <c>system</c> line names it (<c>x86_64</c>).</param>
+    /// <returns>The binary's path.</returns>
+    /// <exception cref="QemuRecordingException">It does not exist (the message says how to install it).</exception>
+    public string BinaryFor(string system)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(system);
+        return Locate(_options.Binary ?? $"qemu-system-{system}", QemuScript.PackageOf(system));
+    }
+
     /// <summary>Records the script.</summary>
     /// <param name="script">The script.</param>
     /// <param name="cancellation">Stops the recording (QEMU is still killed).</param>

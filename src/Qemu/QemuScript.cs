@@ -60,7 +60,12 @@ public sealed record QemuScript(string Name, string Machine, ImmutableArray<stri
     public string System { get; init; } = "x86_64";
 
     /// <summary>The Debian package that installs <see cref="System"/>'s binary.</summary>
-    public string Package => System switch
+    public string Package => PackageOf(System);
+
+    /// <summary>The Debian package that installs <c>qemu-system-SYSTEM</c>.</summary>
+    /// <param name="system">A target name (<c>x86_64</c>, <c>aarch64</c>, ...).</param>
+    /// <returns>The package's name.</returns>
+    public static string PackageOf(string system) => system switch
     {
         "x86_64" or "i386" => "qemu-system-x86",
         "aarch64" or "arm" => "qemu-system-arm",

@@ -23,6 +23,16 @@ public class ExitCodeTests
     }
 
     [Fact]
+    public void QemuFuzz_QemuMissing_OneLineBeforeAnyScriptExitTwo()
+    {
+        var run = VerifyProcess.Run("qemu", "fuzz", "--scripts", "3", "--seed", "1", "--qemu", "/nonexistent/qemu-system-x86_64");
+
+        Assert.Equal(ExitCode.UsageOrInput, run.ExitCode);
+        Assert.Equal(["verify qemu fuzz: /nonexistent/qemu-system-x86_64 does not exist"], run.Error.Trim().Split('\n'));
+        Assert.DoesNotContain("no divergence", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Seed_HexAccepted()
     {
         var run = VerifyProcess.Run("check", "--property", "FV-02", "--max-test", "2", "--seed", "0x2a");
@@ -38,6 +48,7 @@ public class ExitCodeTests
     [InlineData("trace")]
     [InlineData("replay")]
     [InlineData("qemu", "record")]
+    [InlineData("qemu", "fuzz")]
     public void EveryHelp_ListsTheExitCodes(params string[] command)
     {
         var run = VerifyProcess.Run([.. command, "--help"]);

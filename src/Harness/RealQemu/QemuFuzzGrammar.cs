@@ -27,7 +27,7 @@ public static class QemuFuzzGrammar
     private const int MaxDimms = 4;
 
     // PCI functions by slot: config-space address of register 0 (0x80000000 | dev << 11).
-    private const uint Vga = 0x8000_1000, Edu = 0x8000_2000, TestDev = 0x8000_2800, Ivshmem = 0x8000_3000, E1000 = 0x8000_3800;
+    private const uint Host = 0x8000_0000, Vga = 0x8000_1000, Edu = 0x8000_2000, TestDev = 0x8000_2800, Ivshmem = 0x8000_3000, E1000 = 0x8000_3800;
 
     private static readonly (string Name, uint Config)[] Functions = [("VGA", Vga), ("edu", Edu), ("pci-testdev", TestDev), ("ivshmem", Ivshmem), ("e1000", E1000)];
 
@@ -97,98 +97,148 @@ public static class QemuFuzzGrammar
         int roll = random.Next(100);
         return roll switch
         {
-            < 24 => Pam(machine, random),
-            < 30 => Smram(machine, random),
-            < 34 when machine == "q35" => Tseg(random),
-            < 58 => Bar(random),
-            < 72 => Decoding(random),
-            < 77 => OptionRom(random),
-            < 85 => VgaWindow(random),
-            < 92 when dimms < MaxDimms => Dimm(random, ++dimms),
+            < 20 => Pam(machine, random),
+            < 25 => Smram(machine, random),
+            < 29 when machine == "q35" => Tseg(random),
+            < 52 => Bar(random),
+            < 70 => Decoding(random),
+            < 75 => OptionRom(random),
+            < 83 => VgaWindow(random),
+            < 90 when dimms < MaxDimms => Dimm(random, ++dimms),
             < 100 => Pflash(random),
             _ => Pam(machine, random),
         };
     }
 
-    private static QemuStep Pam(string machine, Random random)
-    {
+    private static QemuStep Pam(string machine, Random random) =>
         // i440FX: 0x59..0x5f; Q35 MCH: 0x90..0x96; a nibble per segment: 0 PCI, 1 read-only, 2 write-only, 3 RAM.
-        int register = (machine == "pc" ? 0x59 : 0x90) + random.Next(7);
-        int value = random.Next(4) | (random.Next(4) << 4);
-        return ConfigByte($"pam: PAM register 0x{register:x2} = 0x{value:x2}", 0x8000_0000, register, value);
-    }
+        PamStep((machine == "pc" ? 0x59 : 0x90) + random.Next(7), random.Next(4) | (random.Next(4) << 4));
 
-    private static QemuStep Smram(string machine, Random random)
-    {
-        // SMRAM control (i440FX 0x72, Q35 0x9d): G_SMRAME 0x08 maps SMRAM for SMM, D_OPEN 0x40 opens it to all.
-        int register = machine == "pc" ? 0x72 : 0x9d;
-        int value = SmramValues[random.Next(SmramValues.Length)];
-        return ConfigByte($"smram: SMRAM control 0x{register:x2} = 0x{value:x2}", 0x8000_0000, register, value);
-    }
+    private static QemuStep PamStep(int register, int value) =>
+        ConfigByte($"pam: PAM register 0x{register:x2} = 0x{value:x2}", Host, register, value);
 
-    private static QemuStep Tseg(Random random)
-    {
-        // ESMRAMC (Q35 0x9e): T_EN with the TSEG size in bits 1-2 carves TSEG off the top of low RAM.
-        int value = EsmramcValues[random.Next(EsmramcValues.Length)];
-        return ConfigByte($"tseg: ESMRAMC 0x9e = 0x{value:x2}", 0x8000_0000, 0x9e, value);
-    }
+    // SMRAM control (i440FX 0x72, Q35 0x9d): G_SMRAME 0x08 maps SMRAM for SMM, D_OPEN 0x40 opens it to all.
+    private static QemuStep Smram(string machine, Random random) =>
+        SmramStep(machine == "pc" ? 0x72 : 0x9d, SmramValues[random.Next(SmramValues.Length)]);
+
+    private static QemuStep SmramStep(int register, int value) =>
+        ConfigByte($"smram: SMRAM control 0x{register:x2} = 0x{value:x2}", Host, register, value);
+
+    // ESMRAMC (Q35 0x9e): T_EN with the TSEG size in bits 1-2 carves TSEG off the top of low RAM.
+    private static QemuStep Tseg(Random random) => TsegStep(EsmramcValues[random.Next(EsmramcValues.Length)]);
+
+    private static QemuStep TsegStep(int value) => ConfigByte($"tseg: ESMRAMC 0x9e = 0x{value:x2}", Host, 0x9e, value);
 
     private static QemuStep Bar(Random random)
     {
-        var (device, config, register, kind) = Bars[random.Next(Bars.Length)];
-        uint value = kind switch
+        int bar = random.Next(Bars.Length);
+        uint value = Bars[bar].Kind switch
         {
             "io" => IoAddresses[random.Next(IoAddresses.Length)],
             "mem64-high" => HighDwords[random.Next(HighDwords.Length)],
-            _ => random.Next(4) == 0 ? (uint)(0xc000_0000 + (random.Next(0x3f00) << 16)) : MemoryAddresses[random.Next(MemoryAddresses.Length)],
+            // A quarter of memory BARs go to one of eight 1 MiB slots of the PCI hole, so two devices often collide.
+            _ => random.Next(4) == 0 ? (uint)(0xc000_0000 + (random.Next(8) << 20)) : MemoryAddresses[random.Next(MemoryAddresses.Length)],
         };
+        return BarStep(bar, value);
+    }
+
+    private static QemuStep BarStep(int bar, uint value)
+    {
+        var (device, config, register, kind) = Bars[bar];
         string what = kind == "mem64-high" ? "bar64 high" : value == 0xffff_ffff || (kind == "io" && value == 0xffff) ? "bar sizing" : "bar";
         return ConfigDword($"{what}: {device} BAR 0x{register:x2} = 0x{value:x8}", config, register, value);
     }
 
-    private static QemuStep Decoding(Random random)
+    // A BAR decodes only while its device's memory (or I/O) decoding is on, and every device starts with it off (-S, no
+    // firmware): decoding is switched on three times in four, so programmed BARs do get mapped, moved and overlapped.
+    private static QemuStep Decoding(Random random) => DecodingStep(random.Next(Functions.Length), random.Next(4) == 0 ? random.Next(2) : 2 + random.Next(2));
+
+    private static QemuStep DecodingStep(int function, int value)
     {
-        var (device, config) = Functions[random.Next(Functions.Length)];
-        int value = random.Next(4);
+        var (device, config) = Functions[function];
         string label = $"decoding: {device} command = 0x{value:x4} (memory {((value & 2) != 0 ? "on" : "off")}, I/O {((value & 1) != 0 ? "on" : "off")})";
         return new QemuStep(label, [Qtest($"outl 0xcf8 0x{config | 0x04:x8}"), Qtest($"outw 0xcfc 0x{value:x4}")], 0);
     }
 
-    private static QemuStep OptionRom(Random random)
-    {
-        // The expansion ROM BAR (0x30): the address with bit 0 enabling it; e1000 carries a ROM.
-        uint address = MemoryAddresses[random.Next(MemoryAddresses.Length)] & 0xffff_f800;
-        uint value = address | (uint)random.Next(2);
-        return ConfigDword($"option rom: e1000 ROM BAR = 0x{value:x8}", E1000, 0x30, value);
-    }
+    // The expansion ROM BAR (0x30): the address with bit 0 enabling it; e1000 carries a ROM.
+    private static QemuStep OptionRom(Random random) =>
+        OptionRomStep((MemoryAddresses[random.Next(MemoryAddresses.Length)] & 0xffff_f800) | (uint)random.Next(2));
 
-    private static QemuStep VgaWindow(Random random)
-    {
-        // Chain-4 mode (SR02 all planes, SR04 chain-4) makes vga.chain4 a RAM alias of vram at the window GR06 selects.
-        bool chain4 = random.Next(3) != 0;
-        int map = VgaMaps[random.Next(VgaMaps.Length)];
-        return new QemuStep(
-            $"vga window: chain-4 {(chain4 ? "on" : "off")}, GR06 memory map 0x{map:x2}",
+    private static QemuStep OptionRomStep(uint value) => ConfigDword($"option rom: e1000 ROM BAR = 0x{value:x8}", E1000, 0x30, value);
+
+    // Chain-4 mode (SR02 all planes, SR04 chain-4) makes vga.chain4 a RAM alias of vram at the window GR06 selects.
+    private static QemuStep VgaWindow(Random random) => VgaWindowStep(random.Next(3) != 0, VgaMaps[random.Next(VgaMaps.Length)]);
+
+    private static QemuStep VgaWindowStep(bool chain4, int map) =>
+        new($"vga window: chain-4 {(chain4 ? "on" : "off")}, GR06 memory map 0x{map:x2}",
             [Qtest("outb 0x3c4 0x02"), Qtest("outb 0x3c5 0x0f"), Qtest("outb 0x3c4 0x04"), Qtest($"outb 0x3c5 0x{(chain4 ? 0x08 : 0x00):x2}"),
              Qtest("outb 0x3ce 0x06"), Qtest($"outb 0x3cf 0x{map:x2}")],
             0);
-    }
 
-    private static QemuStep Dimm(Random random, int n)
-    {
-        string size = random.Next(2) == 0 ? "128M" : "256M";
-        return new QemuStep($"dimm: d{n} of {size} is plugged",
+    private static QemuStep Dimm(Random random, int n) => DimmStep(n, random.Next(2) == 0 ? "128M" : "256M");
+
+    private static QemuStep DimmStep(int n, string size) =>
+        new($"dimm: d{n} of {size} is plugged",
             [new QemuAction(QemuChannel.Monitor, $"object_add memory-backend-ram,id=m{n},size={size}", 0), new QemuAction(QemuChannel.Monitor, $"device_add pc-dimm,id=d{n},memdev=m{n}", 0)],
             0);
+
+    // Any command but "read array" (0xff) takes the flash out of ROM mode; 0xff puts it back.
+    private static QemuStep Pflash(Random random) =>
+        PflashStep(random.Next(2) == 0 ? 0xff : (random.Next(2) == 0 ? 0x90 : 0x70), random.Next(2) == 0 ? 0xfffc_0000 : 0xffff_ffff);
+
+    private static QemuStep PflashStep(int command, uint address) =>
+        new($"pflash: write 0x{command:x2} at 0x{address:x8} ({(command == 0xff ? "ROM mode" : "leaves ROM mode")})", [Qtest($"writeb 0x{address:x8} 0x{command:x2}")], 0);
+
+    /// <summary>
+    /// Simpler versions of a generated step, simplest first, for the shrinker to try after dropping steps: the same action
+    /// with fewer bits set in its value (a PAM segment back to PCI, a BAR at 0 or at a simpler address of the grammar's set,
+    /// decoding switched off, chain-4 off, GR06 0, a smaller DIMM, the flash at its first address). Each is built the way
+    /// the grammar builds it, so its label says what it does.
+    /// </summary>
+    /// <param name="step">A step <see cref="Generate"/> made.</param>
+    /// <returns>The candidates; none for a step the grammar did not make.</returns>
+    public static IEnumerable<QemuStep> Simpler(QemuStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var values = step.Actions.Select(a => a.Text.Split(' ')).Where(w => w.Length == 3).Select(w => ParseHex(w[2])).ToArray();
+        if (values.Length != step.Actions.Length || values.Any(v => v is null))
+        {
+            return KindOf(step) == "dimm" && step.Label.Contains("256M", StringComparison.Ordinal)
+                ? [DimmStep(int.Parse(step.Label.AsSpan(7, step.Label.IndexOf(' ', 7) - 7), CultureInfo.InvariantCulture), "128M")]
+                : [];
+        }
+
+        uint last = values[^1]!.Value;
+        uint register = values.Length == 2 ? (values[0]!.Value & 0xfc) + (ParseHex(step.Actions[1].Text.Split(' ')[1])!.Value - 0xcfc) : 0;
+        uint function = values.Length == 2 ? values[0]!.Value & 0xffff_ff00 : 0;
+        return KindOf(step) switch
+        {
+            "pam" => Fewer(last).Select(v => PamStep((int)register, (int)v)),
+            "smram" => Fewer(last).Select(v => SmramStep((int)register, (int)v)),
+            "tseg" => Fewer(last).Select(v => TsegStep((int)v)),
+            "bar" or "bar sizing" or "bar64 high" => BarValues(Array.FindIndex(Bars, b => b.Config == function && b.Register == register), last),
+            "decoding" => Fewer(last).Select(v => DecodingStep(Array.FindIndex(Functions, f => f.Config == function), (int)v)),
+            "option rom" => Fewer(last).Select(OptionRomStep),
+            "vga window" => Fewer(values[3]!.Value).Select(c => VgaWindowStep(c != 0, (int)last))
+                .Concat(Fewer(last).Select(m => VgaWindowStep(values[3]!.Value != 0, (int)m))),
+            "pflash" when ParseHex(step.Actions[0].Text.Split(' ')[1]) != 0xfffc_0000 => [PflashStep((int)last, 0xfffc_0000)],
+            _ => [],
+        };
     }
 
-    private static QemuStep Pflash(Random random)
-    {
-        // Any command but "read array" (0xff) takes the flash out of ROM mode; 0xff puts it back.
-        int command = random.Next(2) == 0 ? 0xff : (random.Next(2) == 0 ? 0x90 : 0x70);
-        string address = random.Next(2) == 0 ? "0xfffc0000" : "0xffffffff";
-        return new QemuStep($"pflash: write 0x{command:x2} at {address} ({(command == 0xff ? "ROM mode" : "leaves ROM mode")})", [Qtest($"writeb {address} 0x{command:x2}")], 0);
-    }
+    // A memory BAR may also move to the grammar's addresses with fewer bits set (0x20000000 rather than 0x1ff00000).
+    private static IEnumerable<QemuStep> BarValues(int bar, uint value) =>
+        (Bars[bar].Kind == "mem" ? Fewer(value).Concat(MemoryAddresses.Where(a => BitCount(a) < BitCount(value)).OrderBy(BitCount).Take(2)) : Fewer(value))
+            .Distinct().Select(v => BarStep(bar, v));
+
+    // 0, then the value without its highest set bit, then without its lowest: three tries, not one per bit.
+    private static IEnumerable<uint> Fewer(uint value) =>
+        value == 0 ? [] : new[] { 0u, value & ~(1u << (31 - System.Numerics.BitOperations.LeadingZeroCount(value))), value & (value - 1) }.Where(v => v != value).Distinct();
+
+    private static int BitCount(uint value) => System.Numerics.BitOperations.PopCount(value);
+
+    private static uint? ParseHex(string text) =>
+        text.StartsWith("0x", StringComparison.Ordinal) && uint.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint v) ? v : null;
 
     private static QemuStep ConfigByte(string label, uint config, int register, int value) =>
         new(label, [Qtest($"outl 0xcf8 0x{config | (uint)(register & ~3):x8}"), Qtest($"outb 0x{0xcfc + (register & 3):x} 0x{value:x2}")], 0);

@@ -69,10 +69,13 @@ public static class QemuFuzzer
     /// <param name="progress">Called after each script with the number done and the total; may be null.</param>
     /// <param name="cancellation">Stops the run (every QEMU is still killed).</param>
     /// <returns>The report.</returns>
+    /// <exception cref="QemuRecordingException">QEMU's binary is missing (said once, before any script runs).</exception>
     public static async Task<QemuFuzzReport> RunAsync(QemuFuzzOptions options, Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var recorder = new QemuRecorder(options.Recorder);
+        // Missing QEMU is one error, not one per script.
+        _ = recorder.BinaryFor("x86_64");
         return await RunAsync(options, script => recorder.RecordAsync(script, cancellation), progress, cancellation).ConfigureAwait(false);
     }
 
@@ -116,8 +119,9 @@ public static class QemuFuzzer
         return QemuFuzzGrammar.Generate(machine, options.Steps, new Random(seed), name);
     }
 
-    /// <summary>Drops steps one at a time (last first), keeping each drop after which the recording still diverges in the
-    /// same check, so what is left is a script a person reads in a minute.</summary>
+    /// <summary>Drops steps one at a time (last first), then simplifies the values of what is left
+    /// (<see cref="QemuFuzzGrammar.Simpler"/>), keeping each change after which the recording still diverges in the
+    /// same check, so what is left is a script a person reads in a minute. Every try is a fresh QEMU run.</summary>
     /// <param name="script">A diverging script.</param>
     /// <param name="memoryMap">The render checked.</param>
     /// <param name="record">Records a script.</param>
@@ -135,9 +139,8 @@ public static class QemuFuzzer
         }
 
         string check = divergences[0].Check;
-        for (int i = script.Steps.Length - 1; i >= 0 && script.Steps.Length > 1; i--)
+        async Task<bool> Keep(QemuScript smaller)
         {
-            var smaller = script with { Steps = script.Steps.RemoveAt(i) };
             QemuTranscript candidate;
             try
             {
@@ -145,14 +148,40 @@ public static class QemuFuzzer
             }
             catch (QemuRecordingException)
             {
-                // Without this step a later one is refused (a DIMM's backend, say): the step stays.
-                continue;
+                // Without this step (or with this value) a later one is refused (a DIMM's backend, say): no change.
+                return false;
             }
 
             var found = TranscriptCheck.Run(candidate, memoryMap);
-            if (found.Any(d => d.Check == check))
+            if (!found.Any(d => d.Check == check))
             {
-                (script, transcript, divergences) = (smaller, candidate, found);
+                return false;
+            }
+
+            (script, transcript, divergences) = (smaller, candidate, found);
+            return true;
+        }
+
+        for (int i = script.Steps.Length - 1; i >= 0 && script.Steps.Length > 1; i--)
+        {
+            await Keep(script with { Steps = script.Steps.RemoveAt(i) }).ConfigureAwait(false);
+        }
+
+        // Each accepted value has fewer bits set than the one before, so this ends.
+        for (int i = 0; i < script.Steps.Length; i++)
+        {
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                foreach (var simpler in QemuFuzzGrammar.Simpler(script.Steps[i]).ToList())
+                {
+                    if (await Keep(script with { Steps = script.Steps.SetItem(i, simpler) }).ConfigureAwait(false))
+                    {
+                        changed = true;
+                        break;
+                    }
+                }
             }
         }
 
@@ -173,67 +202,7 @@ public static class QemuFuzzer
 
         versions.Add(transcript.QemuVersion);
         var divergences = TranscriptCheck.Run(transcript, memoryMap);
-        var result = new QemuFuzzCase(script, divergences, Labels(script, transcript), null);
+        var result = new QemuFuzzCase(script, divergences, QemuFuzzCoverage.Labels(script, transcript), null);
         return divergences.IsEmpty ? result : result with { Shrunk = await ShrinkAsync(script, memoryMap, record).ConfigureAwait(false) };
-    }
-
-    // What a script covered: its actions, and the shapes of its recorded transitions in the system address space.
-    private static ImmutableSortedSet<string> Labels(QemuScript script, QemuTranscript transcript)
-    {
-        var labels = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        labels.Add($"machine {script.Machine}");
-        foreach (var step in script.Steps)
-        {
-            labels.Add($"action: {QemuFuzzGrammar.KindOf(step)}");
-        }
-
-        foreach (var t in QemuTransitions.Compute(transcript).Where(t => t.AddressSpace == TranscriptCheck.SystemAddressSpace))
-        {
-            if (t.IsMerge)
-            {
-                labels.Add("merge (A + B -> A')");
-            }
-
-            if (t.IsSplit)
-            {
-                labels.Add("split");
-            }
-
-            if (!t.Collateral.IsEmpty)
-            {
-                labels.Add("naive-listener collateral");
-            }
-        }
-
-        foreach (var capture in transcript.Captures)
-        {
-            foreach (var section in MtreeFlatText.Read(capture.Flat).Sections)
-            {
-                if (section.View.Ranges.Any(r => r.Range.End == AddressSpace.End))
-                {
-                    labels.Add("range ending at 2^64");
-                }
-
-                if (section.AddressSpaces.Any(a => a.Name == TranscriptCheck.SystemAddressSpace))
-                {
-                    if (section.View.Ranges.Any(r => r.Region.EndsWith("-mmio", StringComparison.Ordinal) && r.Range.Start < 0x2000_0000))
-                    {
-                        labels.Add("BAR over RAM");
-                    }
-
-                    if (section.View.Ranges.Any(r => r.Region == "vga.chain4"))
-                    {
-                        labels.Add("VGA window as RAM");
-                    }
-
-                    if (section.View.Ranges.Any(r => r.Range.Start >= 0x1_0000_0000 && r.Region.Length > 1 && r.Region[0] == 'm' && r.Region[1..].All(char.IsAsciiDigit)))
-                    {
-                        labels.Add("DIMM mapped");
-                    }
-                }
-            }
-        }
-
-        return labels.ToImmutable();
     }
 }

@@ -3,6 +3,7 @@ using Verify.Harness.Execution;
 using Verify.Harness.Implementations;
 using Verify.Harness.Scenarios;
 using Verify.MemoryMap.Flat;
+using Verify.MemoryMap.Regions;
 using Verify.MemoryMap.Text;
 using Verify.MemoryMap.Topology;
 using Verify.Qemu;
@@ -12,7 +13,8 @@ namespace Verify.Harness.RealQemu;
 
 /// <summary>
 /// The models against one real QEMU recording (docs/semantics.md 2): at every capture our render of QEMU's
-/// <c>info mtree</c> equals QEMU's <c>info mtree -f</c> in every address space; between consecutive captures our
+/// <c>info mtree</c> equals QEMU's <c>info mtree -f</c> in every address space (for overlapping siblings of equal priority,
+/// whose order the text does not carry, in some order of theirs: <see cref="SiblingOrder"/>); between consecutive captures our
 /// topology diff of QEMU's views turns one into the next and equals the diff of our renders; and QEMU's own views of
 /// the system address space, committed one after another to QEMU's naive vfio listener and the coalescing one, give
 /// legal ioctls and converging containers (DL-01, DL-02, TD-01..TD-04 through the one scenario runner).
@@ -32,9 +34,14 @@ public static class TranscriptCheck
         var render = memoryMap ?? MemoryMapImplementation.Model;
         var found = ImmutableArray.CreateBuilder<QemuDivergence>();
         var trees = transcript.Captures.Select(c => MtreeTreeText.Read(c.Tree, QemuRegionFacts.Hints)).ToList();
+        // Per capture and address space, the tree judged: as read, or with overlapping equal-priority siblings in the
+        // order whose render is QEMU's (SiblingOrder: the text does not carry that order).
+        var judged = new List<Dictionary<string, RegionTree>>();
         for (int i = 0; i < transcript.Captures.Length; i++)
         {
             var capture = transcript.Captures[i];
+            var chosen = new Dictionary<string, RegionTree>(StringComparer.Ordinal);
+            judged.Add(chosen);
             foreach (var (space, qemu) in Views(capture))
             {
                 if (trees[i].Find(space) is not { } read)
@@ -43,8 +50,20 @@ public static class TranscriptCheck
                     continue;
                 }
 
-                var ours = read.ToPrinted(MtreeFlatText.Normalize(render.Render(read.Tree)));
-                if (Difference(ours, qemu) is { } difference)
+                string? difference = null;
+                foreach (var tree in SiblingOrder.Orders(read.Tree))
+                {
+                    string? d = Difference(read.ToPrinted(MtreeFlatText.Normalize(render.Render(tree))), qemu);
+                    difference ??= d;
+                    if (d is null)
+                    {
+                        chosen[space] = tree;
+                        difference = null;
+                        break;
+                    }
+                }
+
+                if (difference is not null)
                 {
                     found.Add(new QemuDivergence(capture.Step, capture.Label, "render", $"AS \"{space}\": {difference}"));
                 }
@@ -52,7 +71,7 @@ public static class TranscriptCheck
 
             if (i > 0)
             {
-                found.AddRange(DiffDivergences(transcript.Captures[i - 1], capture, trees[i - 1], trees[i]));
+                found.AddRange(DiffDivergences(transcript.Captures[i - 1], capture, trees[i - 1], trees[i], judged[i - 1], judged[i]));
             }
         }
 
@@ -84,7 +103,8 @@ public static class TranscriptCheck
     private static IEnumerable<(string Space, FlatView View)> Views(QemuCapture capture) =>
         MtreeFlatText.Read(capture.Flat).Sections.SelectMany(s => s.AddressSpaces.Select(a => (a.Name, s.View)));
 
-    private static IEnumerable<QemuDivergence> DiffDivergences(QemuCapture before, QemuCapture after, MtreeTreeDump treeBefore, MtreeTreeDump treeAfter)
+    private static IEnumerable<QemuDivergence> DiffDivergences(QemuCapture before, QemuCapture after, MtreeTreeDump treeBefore, MtreeTreeDump treeAfter,
+        Dictionary<string, RegionTree> judgedBefore, Dictionary<string, RegionTree> judgedAfter)
     {
         foreach (var (name, oldView, newView) in QemuTransitions.RecordedPairs(before, after))
         {
@@ -102,7 +122,8 @@ public static class TranscriptCheck
                 continue;
             }
 
-            var ours = TopologyDiff.Compute(MtreeFlatText.Normalize(spaceBefore.Tree.Render()), MtreeFlatText.Normalize(spaceAfter.Tree.Render()))
+            var ours = TopologyDiff.Compute(MtreeFlatText.Normalize(judgedBefore.GetValueOrDefault(name, spaceBefore.Tree).Render()),
+                    MtreeFlatText.Normalize(judgedAfter.GetValueOrDefault(name, spaceAfter.Tree).Render()))
                 .Select(e => e with { Range = e.Range with { Region = (e.Kind == TopologyEventKind.Delete ? spaceBefore : spaceAfter).PrintedName(e.Range.Region) } })
                 .ToList();
             if (!events.SequenceEqual(ours))

@@ -20,6 +20,7 @@ public static class BrokenVariants
         MemoryMap("render-alias-offset-ignored", "FlatView", RenderVariants.AliasOffsetIgnored, "FV-01"),
         MemoryMap("render-disabled-regions-shown", "FlatView", RenderVariants.DisabledRegionsRendered, "FV-01"),
         MemoryMap("render-read-only-not-inherited", "FlatView", RenderVariants.ReadOnlyNotInherited, "FV-06"),
+        MemoryMap("render-priority-from-current-placement", "FlatView", RenderVariants.PriorityFromCurrentPlacement, "FV-01"),
         MemoryMap("tree-move-keeps-sibling-order", "FlatView", TreeVariants.MoveKeepsSiblingOrder, "FV-01"),
         MemoryMap("merge-forgets-offset", "FlatView", MergeRuleVariants.OffsetCheckForgotten, "FV-03"),
         MemoryMap("merge-forgets-read-only", "FlatView", MergeRuleVariants.ReadOnlyForgotten, "FV-03"),

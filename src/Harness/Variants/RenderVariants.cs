@@ -41,6 +41,17 @@ public static class RenderVariants
     public static MemoryMapImplementation ReadOnlyNotInherited { get; } =
         Rendering("read-only not inherited", tree => Updated(tree, r => r.Terminates ? r : r with { ReadOnly = false }));
 
+    /// <summary>A range shows the priority of its region's current placement, 0 for a region placed nowhere, where QEMU
+    /// shows the region's own <c>mr-&gt;priority</c>, which its last placement left behind (docs/semantics.md 2.1, "a
+    /// region's own priority"): the target of an alias that was placed once and is no longer shows 0. This was the
+    /// model's own bug until <c>verify qemu fuzz</c> found VGA's <c>vga.vram</c> behind <c>vga.chain4</c>.</summary>
+    public static MemoryMapImplementation PriorityFromCurrentPlacement { get; } = MemoryMapImplementation.Model with
+    {
+        Name = "priority from the current placement",
+        RenderUnsimplified = tree => FlatView.Create(tree.RenderUnsimplified().Ranges.Select(r =>
+            r with { Priority = tree.ParentOf(r.Region) is null ? 0 : tree.PlacementOf(r.Region).Priority })),
+    };
+
     private static MemoryMapImplementation Rendering(string name, Func<RegionTree, RegionTree> rewrite) =>
         MemoryMapImplementation.Model with { Name = name, RenderUnsimplified = tree => rewrite(tree).RenderUnsimplified() };
 

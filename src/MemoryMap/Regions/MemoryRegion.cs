@@ -83,6 +83,14 @@ public sealed record MemoryRegion
     /// <summary>For <see cref="RegionKind.RomDevice"/>: whether reads come from RAM (ROM mode).</summary>
     public bool RomdMode { get; init; } = true;
 
+    /// <summary>
+    /// QEMU's <c>mr-&gt;priority</c> (docs/semantics.md 2.1, "a region's own priority"): the priority of its latest
+    /// placement, kept when it is removed, 0 until it is first placed. <see cref="RegionTree.AddSubregion"/> sets it.
+    /// A flat range shows the priority of the region that fills it, so a region reached through an alias shows its
+    /// own priority, not the alias's, and <c>info mtree</c> prints it on a <c>memory-region:</c> root.
+    /// </summary>
+    public int Priority { get; init; }
+
     /// <summary>For <see cref="RegionKind.Alias"/>: the name of the region the alias shows.</summary>
     public string? AliasTarget { get; init; }
 
@@ -135,7 +143,7 @@ public sealed record MemoryRegion
         || (other is not null && _name == other._name && Kind == other.Kind && _size == other._size && Enabled == other.Enabled
             && ReadOnly == other.ReadOnly && NonVolatile == other.NonVolatile && Unmergeable == other.Unmergeable
             && DirtyLogMask == other.DirtyLogMask && RomdMode == other.RomdMode && AliasTarget == other.AliasTarget
-            && AliasOffset == other.AliasOffset && Subregions.SequenceEqual(other.Subregions));
+            && AliasOffset == other.AliasOffset && Priority == other.Priority && Subregions.SequenceEqual(other.Subregions));
 
     /// <inheritdoc/>
     public override int GetHashCode()
@@ -152,6 +160,7 @@ public sealed record MemoryRegion
         hash.Add(RomdMode);
         hash.Add(AliasTarget, StringComparer.Ordinal);
         hash.Add(AliasOffset);
+        hash.Add(Priority);
         foreach (var s in Subregions)
         {
             hash.Add(s);

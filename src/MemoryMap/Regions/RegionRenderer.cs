@@ -28,7 +28,7 @@ internal sealed class RegionRenderer
     public static FlatView Render(RegionTree tree)
     {
         var renderer = new RegionRenderer(tree);
-        renderer.Visit(tree.Root, address: 0, priority: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false, depth: 0);
+        renderer.Visit(tree.Root, address: 0, basePoint: 0, clipStart: 0, clipEnd: Top, false, false, false, depth: 0);
         // Sort the starts with the pieces' indices and gather once: comparing and swapping bare 64-bit keys
         // is several times cheaper than moving whole ranges through a comparer.
         var pieces = CollectionsMarshal.AsSpan(renderer._pieces);
@@ -52,7 +52,7 @@ internal sealed class RegionRenderer
 
     // basePoint is signed: an alias at a low address with a large offset puts its target's origin below 0,
     // exactly as QEMU's Int128 base goes negative.
-    private void Visit(string name, ulong address, int priority, Int128 basePoint, Int128 clipStart, Int128 clipEnd,
+    private void Visit(string name, ulong address, Int128 basePoint, Int128 clipStart, Int128 clipEnd,
         bool readOnly, bool nonVolatile, bool unmergeable, int depth)
     {
         if (depth > RegionTree.MaxNesting)
@@ -86,29 +86,29 @@ internal sealed class RegionRenderer
         {
             // The target renders as if placed at base - alias_offset (QEMU subtracts the target's own
             // address too, which its own visit adds back, so placing the target elsewhere changes nothing).
-            Visit(region.AliasTarget!, 0, 0, basePoint - region.AliasOffset, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
+            Visit(region.AliasTarget!, 0, basePoint - region.AliasOffset, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
         }
         else
         {
             foreach (var child in region.Subregions)
             {
-                Visit(child.Name, child.Address, child.Priority, basePoint, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
+                Visit(child.Name, child.Address, basePoint, start, end, readOnly, nonVolatile, unmergeable, depth + 1);
             }
 
             if (region.Terminates)
             {
-                Claim(region, priority, basePoint, (ulong)start, (UInt128)end, readOnly, nonVolatile, unmergeable);
+                Claim(region, basePoint, (ulong)start, (UInt128)end, readOnly, nonVolatile, unmergeable);
             }
         }
 
         _path.Remove(region);
     }
 
-    private void Claim(MemoryRegion region, int priority, Int128 basePoint, ulong start, UInt128 end, bool readOnly, bool nonVolatile, bool unmergeable)
+    private void Claim(MemoryRegion region, Int128 basePoint, ulong start, UInt128 end, bool readOnly, bool nonVolatile, bool unmergeable)
     {
         var kind = region.Kind == RegionKind.Rom ? RegionKind.Ram : region.Kind;
         var template = new FlatRange(default, region.Name, kind, 0, readOnly, nonVolatile,
-            region.Kind != RegionKind.RomDevice || region.RomdMode, region.DirtyLogMask, unmergeable, priority);
+            region.Kind != RegionKind.RomDevice || region.RomdMode, region.DirtyLogMask, unmergeable, region.Priority);
         // One list of gaps for the whole render: claims are many and most fill one or two gaps.
         _gaps.Clear();
         _covered.ClaimGaps(start, end, _gaps);

@@ -153,10 +153,18 @@ public sealed class RegionTree
         }
 
         var updated = parentRegion with { Subregions = list.Insert(at, placement) };
-        return new RegionTree(Root, _regions.SetItem(parent, updated), _parents.Add(child, parent), _nextSequence + 1);
+        // memory_region_add_subregion_overlap writes the priority into the child itself, where it outlives the placement.
+        var regions = _regions.SetItem(parent, updated);
+        if (regions[child].Priority != priority)
+        {
+            regions = regions.SetItem(child, regions[child] with { Priority = priority });
+        }
+
+        return new RegionTree(Root, regions, _parents.Add(child, parent), _nextSequence + 1);
     }
 
-    /// <summary>Removes the placement of <paramref name="child"/>; the region stays defined.</summary>
+    /// <summary>Removes the placement of <paramref name="child"/>; the region stays defined and keeps its
+    /// <see cref="MemoryRegion.Priority"/>, as QEMU's <c>memory_region_del_subregion</c> does.</summary>
     /// <param name="child">A placed region.</param>
     /// <returns>The new tree.</returns>
     /// <exception cref="ArgumentException">The region is not placed.</exception>
@@ -203,7 +211,7 @@ public sealed class RegionTree
     /// <param name="name">A defined region.</param>
     /// <param name="change">Returns the changed region; its name and subregions must be unchanged.</param>
     /// <returns>The new tree, or this tree when the region is unchanged.</returns>
-    /// <exception cref="ArgumentException">The region is undefined, or the change renamed it, touched its subregions, or names an undefined alias target, or gave a region that is not an alias an alias offset.</exception>
+    /// <exception cref="ArgumentException">The region is undefined, or the change renamed it, changed its kind or priority (only a placement sets it), touched its subregions, or names an undefined alias target, or gave a region that is not an alias an alias offset.</exception>
     public RegionTree Update(string name, Func<MemoryRegion, MemoryRegion> change)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -214,9 +222,9 @@ public sealed class RegionTree
             return this;
         }
 
-        if (after.Name != before.Name || after.Subregions != before.Subregions || after.Kind != before.Kind)
+        if (after.Name != before.Name || after.Subregions != before.Subregions || after.Kind != before.Kind || after.Priority != before.Priority)
         {
-            throw new ArgumentException($"an update of '{name}' may not change its name, kind or subregions", nameof(change));
+            throw new ArgumentException($"an update of '{name}' may not change its name, kind, priority or subregions", nameof(change));
         }
 
         CheckAliasTarget(after);

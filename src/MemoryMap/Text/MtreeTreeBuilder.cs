@@ -283,6 +283,7 @@ internal sealed class MtreeTreeBuilder
 
     private RegionTree PlaceChildren(RegionTree tree, MtreeTreeNode parent)
     {
+        NoteUnorderedOverlaps(parent);
         for (int i = parent.Children.Count - 1; i >= 0; i--)
         {
             var child = parent.Children[i];
@@ -310,7 +311,9 @@ internal sealed class MtreeTreeBuilder
             }
             // rom says read-only RAM; a ROM device, ram-device or MMIO region's own read-only flag is not printed.
             : new MemoryRegion(name, KindOf(node), node.Size) { ReadOnly = node.KindWord is "rom" or "R-" or "--" || _hints.IsReadOnlyAlias(node.Name) };
-        return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile };
+        // The printed priority is the region's own (mr->priority): a placement sets it again, a memory-region: root
+        // that is placed nowhere keeps the one its last placement left.
+        return region with { Enabled = !node.Disabled, NonVolatile = node.NonVolatile, Priority = node.Priority };
     }
 
     /// <summary>
@@ -330,6 +333,32 @@ internal sealed class MtreeTreeBuilder
         "RW" when node.Children.Count == 0 => AssumeRwLeaf(node),
         _ => _hints.IsTerminalIo(node.Name, node.Children.Count > 0) ? RegionKind.Io : RegionKind.Container,
     };
+
+    /// <summary>
+    /// Siblings of one priority that overlap at different addresses (two BARs programmed onto each other): QEMU renders
+    /// the one placed last first, and the listing, printed by address, does not say which that was. They are read as
+    /// placed in reverse printed order (the lower address renders first), and the guess is written down in
+    /// <see cref="MtreeTreeSpace.Assumptions"/>. One sweep in printed order, keeping per priority the sibling that
+    /// reaches furthest.
+    /// </summary>
+    private void NoteUnorderedOverlaps(MtreeTreeNode parent)
+    {
+        var reach = new Dictionary<int, (MtreeTreeNode Node, UInt128 End)>();
+        foreach (var child in parent.Children.Where(c => !c.Disabled))
+        {
+            UInt128 end = child.Start + child.Size;
+            if (reach.TryGetValue(child.Priority, out var before) && child.Start < before.End && child.Start != before.Node.Start)
+            {
+                _assumptions.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"line {child.LineNumber}: \"{child.Name}\" overlaps \"{before.Node.Name}\" (line {before.Node.LineNumber}) at the same priority ({child.Priority}) and another address; QEMU renders the one placed last first, which the listing does not say; read as \"{before.Node.Name}\" placed last"));
+            }
+
+            if (!reach.TryGetValue(child.Priority, out before) || end > before.End)
+            {
+                reach[child.Priority] = (child, end);
+            }
+        }
+    }
 
     /// <summary>
     /// Old QEMU's <c>RW</c> cannot tell RAM from MMIO: <c>pc.ram</c> and an ioapic both print it. Reading MMIO as RAM

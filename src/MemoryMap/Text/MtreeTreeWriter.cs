@@ -72,7 +72,8 @@ internal sealed class MtreeTreeWriter
     {
         var region = _tree[name];
         ulong address = _tree.ParentOf(name) is null ? 0 : _tree.PlacementOf(name).Address;
-        int priority = _tree.ParentOf(name) is null ? 0 : _tree.PlacementOf(name).Priority;
+        // mtree_print_mr prints mr->priority, which a removed region keeps (a memory-region: root shows it).
+        int priority = region.Priority;
         ulong start = unchecked(parentStart + address);
         ulong last = unchecked(start + SizeMinusOne(region.Size));
         if (start < parentStart || last < start)

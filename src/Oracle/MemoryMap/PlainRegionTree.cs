@@ -14,6 +14,7 @@ public sealed class PlainRegionTree
 {
     private readonly Dictionary<string, MemoryRegion> _regions = new(StringComparer.Ordinal);
     private readonly List<PlainPlacement> _placements = [];
+    private readonly Dictionary<string, int> _lastPriority = new(StringComparer.Ordinal);
     private long _stamp;
 
     /// <summary>A tree holding only <paramref name="root"/>.</summary>
@@ -77,7 +78,14 @@ public sealed class PlainRegionTree
         }
 
         _placements.Add(new PlainPlacement(child, parent, address, priority, _stamp++));
+        _lastPriority[child] = priority;
     }
+
+    /// <summary>QEMU's <c>mr-&gt;priority</c> (docs/semantics.md 2.1, "a region's own priority"): what the latest
+    /// placement gave it, which removing it does not undo; before any placement, what it was defined with.</summary>
+    /// <param name="name">A defined name.</param>
+    /// <returns>The priority.</returns>
+    public int PriorityOf(string name) => _lastPriority.TryGetValue(name, out int priority) ? priority : this[name].Priority;
 
     /// <summary><c>memory_region_del_subregion</c>.</summary>
     /// <param name="child">A placed region.</param>

@@ -6,7 +6,7 @@ namespace Verify.Oracle.MemoryMap;
 /// The oracle for render (FV-01, docs/semantics.md 2.1): what one address shows, decided from the rules alone, one address
 /// at a time, on the oracle's own <see cref="PlainRegionTree"/>. Children are tried highest priority first and,
 /// among equal priorities, the most recently placed first; the first child that shows something at the address
-/// wins; a terminal region shows itself where no child did; a disabled region shows nothing; an alias shows its
+/// wins; a terminal region shows itself, with its own priority, where no child did; a disabled region shows nothing; an alias shows its
 /// target at <c>address - aliasStart + offset</c>; read-only, non-volatile and unmergeable are OR-ed down the path.
 /// </summary>
 /// <remarks>Slow on purpose: O(tree size) per address, no intervals, no sorting of results beyond each region's
@@ -25,7 +25,7 @@ public static class RegionTreePainter
     public static PaintedPage? Resolve(PlainRegionTree tree, ulong address)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        return Show(tree, tree.Root, regionStart: 0, address, priority: 0, false, false, false, depth: 0);
+        return Show(tree, tree.Root, regionStart: 0, address, false, false, false, depth: 0);
     }
 
     /// <summary>
@@ -82,7 +82,7 @@ public static class RegionTreePainter
 
     // regionStart is where the region's offset 0 lies (may be below 0 for an alias target); the address is
     // inside the region when 0 <= address - regionStart < size.
-    private static PaintedPage? Show(PlainRegionTree tree, string name, Int128 regionStart, ulong address, int priority,
+    private static PaintedPage? Show(PlainRegionTree tree, string name, Int128 regionStart, ulong address,
         bool readOnly, bool nonVolatile, bool unmergeable, int depth)
     {
         if (depth > MaxDepth)
@@ -109,14 +109,14 @@ public static class RegionTreePainter
 
         if (region.Kind == RegionKind.Alias)
         {
-            return Show(tree, region.AliasTarget!, regionStart - region.AliasOffset, address, 0, readOnly, nonVolatile, unmergeable, depth + 1);
+            return Show(tree, region.AliasTarget!, regionStart - region.AliasOffset, address, readOnly, nonVolatile, unmergeable, depth + 1);
         }
 
         var children = tree.Children(name).ToList();
         children.Sort((a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : b.Stamp.CompareTo(a.Stamp));
         foreach (var child in children)
         {
-            var shown = Show(tree, child.Child, regionStart + child.Address, address, child.Priority, readOnly, nonVolatile, unmergeable, depth + 1);
+            var shown = Show(tree, child.Child, regionStart + child.Address, address, readOnly, nonVolatile, unmergeable, depth + 1);
             if (shown is not null)
             {
                 return shown;
@@ -137,6 +137,7 @@ public static class RegionTreePainter
             unmergeable,
             region.Kind != RegionKind.RomDevice || region.RomdMode,
             region.DirtyLogMask,
-            priority);
+            // The region's own priority, not the path's: through an alias QEMU shows the target's mr->priority.
+            tree.PriorityOf(name));
     }
 }

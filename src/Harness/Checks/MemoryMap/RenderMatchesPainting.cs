@@ -29,9 +29,11 @@ public sealed class RenderMatchesPainting() : ScenarioCheck("FV-01")
             Probes.Add(points, b);
         }
 
+        bool stalePriority = false;
         foreach (ulong a in points)
         {
             var expected = RegionTreePainter.Resolve(oracle, a);
+            stalePriority |= expected is { Priority: not 0 } && !oracle.Placements.Any(p => p.Child == expected.Region);
             var unsimplified = FlatViewOracle.Lookup(raw.Ranges, a);
             var simplified = FlatViewOracle.Lookup(view.Ranges, a);
             if (!context.Expect(unsimplified == expected,
@@ -45,6 +47,7 @@ public sealed class RenderMatchesPainting() : ScenarioCheck("FV-01")
         }
 
         context.Label(view.Count < raw.Count, "simplify merged ranges");
+        context.Label(stalePriority, "unplaced region shows its last priority");
         context.Label(view.Ranges.Any(r => r.Range.EndsAtTop), "range ends at 2^64");
         context.Label(oracle.Placements.GroupBy(p => (p.Parent, p.Priority)).Any(g => g.Count() > 1), "priority tie");
         context.Label(oracle.Regions.Any(r => r.Kind == RegionKind.Alias), "alias");

@@ -188,6 +188,15 @@ public static class MemoryMapGenerators
                         select (TreeOperation)new TreeOperation.Move(moved.Child, onto.AddressUnits)));
         }
 
+        // A region shown through an alias and then unplaced keeps the priority its placement gave it (QEMU's VGA:
+        // vga.vram behind vga.chain4 after BAR 0 is unmapped), so unplace an aliased, prioritised region on purpose.
+        var aliasedTargets = tree.Regions.Where(r => r.AliasTarget is not null).Select(r => r.AliasTarget!).ToHashSet(StringComparer.Ordinal);
+        var prioritisedTargets = tree.Placements.Where(p => p.Priority != 0 && aliasedTargets.Contains(p.Child)).Select(p => p.Child).ToArray();
+        if (prioritisedTargets.Length > 0)
+        {
+            ops.Add((2, from n in Gen.Elements(prioritisedTargets) select (TreeOperation)new TreeOperation.Unplace(n)));
+        }
+
         if (aliases.Length > 0)
         {
             ops.Add((2, from n in Gen.Elements(aliases) from o in Gen.Choose(0, tree.Grid.Units - 1) select (TreeOperation)new TreeOperation.SetAliasOffset(n, (ulong)o)));
